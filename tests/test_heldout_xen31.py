@@ -262,3 +262,17 @@ def test_an_ioreq_completion_that_queues_its_migrated_vcpu_leaves_hvm_migrate_pi
     assert _handlers(s, "n0") == [(3_001_300, 1, 1), (8_001_800, 1, 1), (9_001_300, 1, 1), (10_001_300, 1, 1)]
     (done,) = [e for e in _ev(s, "action.done") if e.fields["do"] == "write"]
     assert done.time_ns == 8_003_300
+
+
+def test_a_stopper_wake_up_of_a_queued_migrated_vcpu_leaves_hvm_migrate_pirqs_to_the_schedule_in() -> None:
+    # the same for stop_machine's wake-up (hotplug.stopper_wakeups): msidbg ran vmx_do_resume at 6.5 ms, when
+    # vCPU 1 could not run (vCPU 0's storm on pCPU 0): the 7 ms ack moved the host irq, the 9 ms message was pCPU 0
+    s = _run("x38")
+    mig = [(e.time_ns, e.fields["how"].split(":")[0]) for e in _ev(s, "xen.migrate")]
+    assert mig == [(5_000_000, "no pirq follows it; halted (blocked)"),
+                   (7_000_800, "schedule-in on pCPU0 (last ran on pCPU1)")]
+    assert _sched(s)[0] == (7_000_800, 0, 1, "schedule (a waking vCPU's tickle): vCPU0 preempted (back on the "
+                                             "runqueue), vCPU1 scheduled in on pCPU0; vCPU0 waits")
+    assert _pcpus(s, "n0") == [0, 1, 1, 0]
+    (off,) = _ev(s, "cpu.offline")
+    assert (off.time_ns, off.fields["target"]) == (9_003_500, 2)

@@ -1546,9 +1546,13 @@ Revisions:
   ``migrate_later`` named the vCPU (xen28), which the xen30 scheduler made wrong for a queued vCPU: tests/heldout_xen31
   x37 (4.19.2 credit2, vCPU 1 queued behind n1's storm from 6.062 to 8.0013 ms) moved the host irq at the 7 ms ack
   (messages pCPU 0, 1, 0, 0), now at the 9 ms one (0, 1, 1, 0). The rest of such a completion is still taken at the
-  notification (not represented). A sweep of the 73 files in tests/ and scenarios/ with a vcpu_migrate: only x37
-  moves. tests/heldout_xen31 (37 held-out Xen scenarios predicted from source, then run: x37 diverged, every other
-  disagreement was a wrong prediction), tests/test_heldout_xen31.py.
+  notification (not represented). The same for the other wake-ups that took the schedule-in at the wake:
+  stop_machine's stopper wake-up (hotplug.stopper_wakeups) and a cpu_online's SIPI of a vCPU a vcpu_migrate
+  moved while halted / offline now leave vmx_do_resume to its schedule-in when it waits on its pCPU's runqueue
+  (x38: a cpu_offline's wake-up of halted vCPU 1, queued behind vCPU 0's storm, asked its hvm_migrate_pirqs at
+  6.5 ms; now at its schedule-in, 7.0008 ms). A sweep of the 74 files in tests/ and scenarios/ with a
+  vcpu_migrate: only x37 and x38 move; shipped goldens unchanged (RUNS[19] = RUNS[18]'s runs). tests/heldout_xen31 (38 held-out Xen scenarios predicted from source, then run: x37 and x38 diverged,
+  every other disagreement was a wrong prediction), tests/test_heldout_xen31.py.
 """
 
 from __future__ import annotations
