@@ -4,10 +4,13 @@
 remote kick to a queued vCPU), pm_suspend / pm_resume on xen-hvm (MSI vs MSI-X, with and without pirqs, QEMU before
 and after c976437c7dba) and xen-pv (No_Soft_Reset), pirq close / re-bind under guest irq moves, an ACKTYPE_EOI MSI
 in service on a shared pCPU, APICv on / off. Each file was predicted from the upstream source before msidbg ran it
-(tests/heldout_xen31/PREDICTIONS.md); a file's ``expect:`` is that prediction's outcome. No run diverged from the
-source: every disagreement was a wrong prediction (credit2 does not tickle again at the ratelimit's end; an x86 MSI
-move without remapping waits for the next interrupt; a PV storm leaves its vCPU idle between callbacks; a moved
-host irq's first signal is in service on its old pCPU), explained there.
+(tests/heldout_xen31/PREDICTIONS.md); a file's ``expect:`` is that prediction's outcome. Two runs diverged from the
+source and were fixed (model revision 19, reading xen.sched.ioreq-completion-at-schedule-in): a vCPU migrated while
+blocked (on a QEMU ioreq: x37; halted, woken by stop_machine: x38) and then queued behind another vCPU on its pCPU
+ran vmx_do_resume's hvm_migrate_pirqs at the wake-up instead of at its schedule-in. Every other disagreement was a
+wrong prediction (credit2 does not tickle again at the ratelimit's end; an x86 MSI move without remapping waits for
+the next interrupt; a PV storm leaves its vCPU idle between callbacks; a moved host irq's first signal is in
+service on its old pCPU), explained there.
 """
 
 from __future__ import annotations
