@@ -555,6 +555,15 @@ _ARGS = ("dev", "offset", "value", "size", "entry", "reg", "name")
 _QEMU_CPU: dict[str, Any] = {"id": -1, "proc": None}
 
 
+def _waits_at_notify(k: Any, ioreq: dict[str, Any]) -> bool:
+    """Whether QEMU's notification wakes the vCPU blocked on ``ioreq`` onto a pCPU another vCPU runs on (xensched):
+    it waits on that pCPU's runqueue, and vmx_do_resume's hvm_migrate_pirqs comes with its schedule-in there
+    (xensched._schedule -> vmsi.resume), not with the notification (reading
+    ``xen.sched.ioreq-completion-at-schedule-in``)."""
+    xs = k.eng.model.xsched
+    return xs is not None and bool(xs.waits(k.w, ioreq["cpu"]))
+
+
 def _complete(k: Any, q: dict[str, Any]) -> None:
     """The ioreq is done: the vCPU that trapped resumes (an event if the last step had none).
 
@@ -562,7 +571,7 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
     applied by Xen itself (``msix_write_completion``) before the vCPU runs on.
     """
     ioreq = q["serving"]
-    if ioreq["blocks"] and vmsi.migrate_due(k.w, ioreq["cpu"]):
+    if ioreq["blocks"] and vmsi.migrate_due(k.w, ioreq["cpu"]) and not _waits_at_notify(k, ioreq):
         # QEMU's notification wakes the vCPU blocked in Xen (default_xen_notification_fn -> vcpu_wake) and a
         # vcpu_migrate meanwhile moved it: vmx_do_resume runs hvm_migrate_pirqs before hvm_do_resume completes the
         # ioreq (reading xen.sched.migrate-ioreq). That schedule-in is a step of its own (its xen.migrate event);

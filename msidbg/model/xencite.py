@@ -1594,3 +1594,30 @@ reading("xen.sched.ple-yield", "An HVM vCPU spinning in a PAUSE loop (cpu_relax 
               "runs at the same rate as the TSC (vmcs.c) / case EXIT_REASON_PAUSE_INSTRUCTION: "
               "perfc_incr(pauseloop_exits); do_sched_op(SCHEDOP_yield, guest_handle_from_ptr(NULL, void)); break; "
               "(vmx_vmexit_handler)", module=M)
+XEN_CTXT_TAIL_4192 = Source(X, "RELEASE-4.19.2", "xen/arch/x86/domain.c, xen/arch/x86/hvm/vmx/vmx.c, "
+                            "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/hvm.c",
+                            "context_switch (reset_stack_and_call_ind(nextd->arch.ctxt_switch->tail)), "
+                            "vmx_function_table .tail = vmx_do_resume, vmx_do_resume (hvm_migrate_pirqs, then "
+                            "hvm_do_resume), hvm_do_resume (vcpu_ioreq_handle_completion)", "4.15 ..")
+XEN_CTXT_TAIL_411 = Source(X, "RELEASE-4.11.0", "xen/arch/x86/domain.c, xen/arch/x86/hvm/vmx/vmx.c, "
+                           "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/hvm.c",
+                           "context_switch (nextd->arch.ctxt_switch->tail(next)), .tail = vmx_do_resume, "
+                           "vmx_do_resume (hvm_migrate_pirqs), hvm_do_resume (handle_hvm_io_completion)", "<= 4.14")
+reading("xen.sched.ioreq-completion-at-schedule-in", "The device model's notification only makes a vCPU blocked on its "
+        "ioreq runnable (default_xen_notification_fn -> vcpu_wake, xen.sched.migrate-ioreq); what completes the "
+        "access runs in that vCPU's context when the scheduler switches to it: context_switch ends in the "
+        "domain's ctxt_switch tail, vmx_do_resume, which runs hvm_migrate_pirqs (a VMCS last active on another "
+        "pCPU) and then hvm_do_resume's vcpu_ioreq_handle_completion (handle_hvm_io_completion before 4.15: "
+        "hvm_io_assist, msix_write_completion, the instruction's retire). When another vCPU runs on its pCPU "
+        "and is not preempted (xen.sched.one-per-pcpu, .credit-boost, .credit2), the woken vCPU waits on the "
+        "runqueue and all of that waits with it. RELEASE-4.11.0 and 4.19.2 read. msidbg: QEMU's completion of the "
+        "ioreq of a vCPU a vcpu_migrate moved while it was blocked on it no longer runs hvm_migrate_pirqs at the "
+        "notification when the vCPU then waits on its pCPU's runqueue: the schedule-in there does (xensched -> "
+        "vmsi.resume; xenred31, tests/heldout_xen31 x37: asked at QEMU's completion, 1.94 ms before vCPU 1 ran, "
+        "its host irq moved one interrupt early). Not represented: the rest of the completion "
+        "(msix_write_completion's unmask, the retire) of such a vCPU is still taken at the notification; the "
+        "vCPU itself runs only at its schedule-in.",
+        source=(XEN_CTXT_TAIL_4192, XEN_CTXT_TAIL_411),
+        quote="reset_stack_and_call_ind(nextd->arch.ctxt_switch->tail); (context_switch) / .tail = vmx_do_resume, "
+              "/ hvm_migrate_timers(v); hvm_migrate_pirqs(v); ... hvm_do_resume(v); (vmx_do_resume) / if ( "
+              "!vcpu_ioreq_handle_completion(v) ) return; (hvm_do_resume)", module="msidbg.model.qemu")

@@ -161,9 +161,13 @@ def stopper_wakeups(k: Any, cpus: list[int]) -> None:
     xenred26: the model took no schedule-in here, so the dying vCPU's first round trip met the armed
     unmask with the move's address write already claimed, and re-armed it)."""
     from msidbg.model import vmsi  # (imported here, as in cpu.on_act: keeps the event kinds' order)
+    xs = k.eng.model.xsched
     for cid in cpus:
         c = k.w.cpus[cid]
-        if not c.proc.stack and not c.irq.stack and not c.stopped and vmsi.due(k.w, cid):
+        if not c.proc.stack and not c.irq.stack and not c.stopped and vmsi.due(k.w, cid) \
+                and not (xs is not None and xs.waits(k.w, cid)):
+            # (one whose pCPU another vCPU runs waits on its runqueue: its schedule-in there runs vmx_do_resume,
+            # xensched._schedule -> vmsi.resume; reading xen.sched.ioreq-completion-at-schedule-in)
             k.eng.schedule(k.w.now, "xen", "resume", cid)
 
 
@@ -1154,7 +1158,9 @@ def start(k: Any, loc: dict[str, Any]) -> None:
     k.ev(K.CPU_ONLINE, None, loc["cpu"], cost="hotplug")
     if k.w.platform["kind"] == "xen-hvm":
         from msidbg.model import vmsi  # (imported here, as in stopper_wakeups)
-        if vmsi.migrate_due(k.w, loc["cpu"]):
+        xs = k.eng.model.xsched
+        if vmsi.migrate_due(k.w, loc["cpu"]) and not (xs is not None and xs.waits(k.w, loc["cpu"])):
+            # (a vCPU that then waits on its pCPU's runqueue has it at its schedule-in there: xensched._schedule)
             # the SIPI's hvm_vcpu_reset_state clears _VPF_down and vcpu_unpause wakes the vCPU: a vcpu_migrate while
             # it was offline has its vmx_do_resume -> hvm_migrate_pirqs now (reading xen.sched.migrate-down)
             k.eng.schedule(k.w.now, "xen", "resume", loc["cpu"])
