@@ -108,6 +108,22 @@ reading("kernel.pm.d3hot-reset",
         source=(POWER_UP, RESUME), module=__name__,
         quote="if ((pmcsr & PCI_PM_CTRL_STATE_MASK) == PCI_D3hot && !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET)) "
         "need_restore = true;")
+PM_SPEC = Source("PCI Express Base Specification", "rev 2.0 and later",
+                 "Power Management Control/Status Register (PMCSR)",
+                 "No_Soft_Reset (bit 3; the field text as public PCIe register decoders quote it)",
+                 "the function's side of every D3hot -> D0 transition; from D3cold main power was removed")
+reading("kernel.pm.reset-with-transition",
+        "The internal reset of a function whose No_Soft_Reset is clear is part of its D3hot -> D0 transition (the "
+        "PMCSR PowerState write), and a function returning from D3cold comes back from a power-off: in neither case "
+        "is there a moment in D0 with the pre-suspend configuration (MSI / MSI-X Enable, unmasked entries, "
+        "messages). msidbg's pm_resume after a pm_suspend makes the PMCSR write (event dev.power D0) and the reset "
+        "(dev.reset) two steps 1 us apart; the function enters D0 at the second. Before redteam31 it entered D0 at "
+        "the first and a signal between them went out as MSI-X with the old message (tests/heldout31 q09: a D3cold "
+        "function, 500 ns into pm_resume, delivered).",
+        source=(PM_SPEC, POWER_UP), module=__name__,
+        quote="No_Soft_Reset (RO) 0: Devices do perform an internal reset upon transitioning from D3hot to D0 via "
+        "software control of the PowerState bits. / if ((pmcsr & PCI_PM_CTRL_STATE_MASK) == PCI_D3hot && !(pmcsr & "
+        "PCI_PM_CTRL_NO_SOFT_RESET)) need_restore = true;")
 reading("kernel.pm.restore-msix-order",
         "__pci_restore_msix_state sets Enable | Function Mask, rewrites the table from the descriptors' caches "
         "(entry->msg, the cached Vector Control) and clears Function Mask: every write is made under Function Mask, "
@@ -298,7 +314,17 @@ def power_up(k: Any, loc: dict[str, Any]) -> None:
     elif pm is not None and pm["state"] in ("D3hot", "D3cold"):
         # (xen-pv: through pciback's pm_ctrl_write, dom0's pci_set_power_state(D0))
         k.ev(DEV_POWER, loc["dev"], k.s("D0"), cost="cfg_write")
-        device.power_state(k.eng, loc["dev"], None)
+        if not _resets(k, loc):
+            device.power_state(k.eng, loc["dev"], None)
+        # else the function reaches D0 only with its reset (power_on): the transition that resets it -- the PMCSR
+        # write from D3hot without No_Soft_Reset, the platform's power-on from D3cold -- leaves it no moment in D0
+        # with its old context, so it sends nothing until then (reading kernel.pm.reset-with-transition, redteam31)
+
+
+def _resets(k: Any, loc: dict[str, Any]) -> bool:
+    """Does the return to D0 reset the function? From D3cold always; from D3hot unless No_Soft_Reset."""
+    frm = loc["from"]
+    return frm == "D3cold" or (frm == "D3hot" and device.PM_NO_SOFT_RESET not in k.w.devices[loc["dev"]]["quirks"])
 
 
 @resume.step
@@ -306,9 +332,9 @@ def power_on(k: Any, loc: dict[str, Any]) -> None:
     """The D3hot -> D0 transition resets the function unless No_Soft_Reset is set (``pm-no-soft-reset``);
     from D3cold it was powered off and always comes back reset (readings kernel.pm.d3hot-reset,
     kernel.pm.no-soft-reset). A suspend that left the function in D0 resets nothing."""
-    frm = loc["from"]
-    if frm == "D3cold" or (frm == "D3hot" and device.PM_NO_SOFT_RESET not in k.w.devices[loc["dev"]]["quirks"]):
+    if _resets(k, loc):
         k.ev(DEV_RESET, loc["dev"], loc["saved_cmd"], cost="cfg_write")
+        device.power_state(k.eng, loc["dev"], None)    # (after pm_suspend: D0 only now, with the reset)
         device.power_on_reset(k.eng, loc["dev"])
         if k.w.platform["kind"] == "xen-pv":
             # dom0's struct pci_dev keeps what the guest's enable / set_master made pciback do (its pci_set_power_state
