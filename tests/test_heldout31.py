@@ -312,3 +312,30 @@ def test_q34_q35_edge_storms() -> None:
     assert _cpus(eng, "eth0") == [1] + [2] * 19        # CPU2 saturated: its stopper runs after the stream
     done = [e.time_ns for e in _events(eng, "action.done") if e.fields["do"] == "cpu_offline"]
     assert len(done) == 1 and done[0] > 338_000
+
+
+def test_freeze_and_resume_of_one_function_at_once_do_not_crash() -> None:
+    """redteam31's combination fuzzer (tests/combo31.py seeds 686, 2254): a pm_resume that restores (and clears
+    state_saved) between a concurrent pm_freeze's / pm_suspend's pci_save_state and its next step raised
+    KeyError. The PM core never runs the two at once; msidbg now carries on with nothing saved: the freeze marks
+    PCI_UNKNOWN, and the thaw's pci_restore_state returns at once ('if (!dev->state_saved) return;')."""
+    from tests.conftest import scenario
+    eng = run_to_end(scenario("""
+name: freeze-resume-together
+cpus: 3
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:05.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 1ms, on: 1, do: pm_freeze, dev: eth0}
+  - {at: 1ms, on: 2, do: pm_resume, dev: eth0}
+  - {at: 2ms, on: 0, do: pm_thaw, dev: eth0}
+  - {at: 3ms, do: fire, dev: eth0, vector: 0}
+"""))
+    assert [(e.fields["do"], e.fields["result"]) for e in _events(eng, "action.done")][1:] == [
+        ("pm_freeze", 0), ("pm_resume", 0), ("pm_thaw", 0)]
+    notes = [e.fields["what"] for e in _events(eng, "kernel") if e.dev == "eth0"]
+    assert any("current_state PCI_UNKNOWN" in n for n in notes)
+    assert any("state_saved is clear" in n for n in notes)
+    assert _acct(eng, "eth0") == (1, 1, 0)

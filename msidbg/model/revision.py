@@ -1546,7 +1546,10 @@ Revisions:
   delivered; now dropped, 'function in D3cold'). A sweep of the 18 scenario files in tests/ and scenarios/ with a
   pm_suspend against the revision-18 model: only q09's event sequence moves; no shipped run suspends, so the
   shipped goldens are unchanged. tests/heldout31 (35 held-out bare-metal files predicted from source, then run),
-  tests/test_heldout31.py.
+  tests/test_heldout31.py. Also: a ``pm_resume`` whose restore clears state_saved between a concurrent ``pm_freeze``
+  / ``pm_suspend``'s pci_save_state and its next step (the PM core never runs both) raised KeyError; now nothing
+  is saved and a later thaw / resume's pci_restore_state returns at once ('if (!dev->state_saved) return;') --
+  found by tests/combo31.py, redteam31's random-combination fuzzer (seeds 686, 2254 of 0..3000).
 """
 
 from __future__ import annotations

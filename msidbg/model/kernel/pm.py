@@ -267,11 +267,24 @@ def _saved(k: Any, dev: str, value: int, note: str) -> None:
         P.write(PC.KERNEL, PK.key(PK.SAVEDCMD, d), value, note=note)
 
 
+def _pm_after_save(k: Any, dev: str) -> dict[str, Any]:
+    """The kernel's PM state after this action's pci_save_state. A ``pm_resume`` of the same function running at
+    the same time -- which the PM core never does (its phases run one device callback at a time) -- may have
+    restored and cleared state_saved in between (pci_restore_state: 'dev->state_saved = false'): nothing is
+    saved then (``saved_cmd`` None), and a later pci_restore_state returns at once ('if (!dev->state_saved)
+    return;'). redteam31's combination fuzzer reached it (msidbg raised KeyError)."""
+    p = pci.pdev(k, dev)
+    pm = p.get("pm")
+    if pm is None:      # (the caller's event is this step's one; the resume / thaw says it restored nothing)
+        pm = p["pm"] = {"saved_cmd": None, "state": "D0"}
+    return pm
+
+
 @suspend.step
 def prepare_to_sleep(k: Any, loc: dict[str, Any]) -> None:
     """pci_prepare_to_sleep -> pci_set_power_state: D3hot (the PMCSR write), or D3cold where the platform can
     remove the function's power (``state: d3cold``); current_state is no longer D0."""
-    pm = pci.pdev(k, loc["dev"])["pm"]
+    pm = _pm_after_save(k, loc["dev"])
     state = "D3cold" if loc.get("state") == "d3cold" else "D3hot"
     if pm["state"] != state and pm["state"] != "D3cold":
         pm["state"] = state
@@ -304,6 +317,8 @@ def power_up(k: Any, loc: dict[str, Any]) -> None:
     if pm is None:
         _saved(k, loc["dev"], saved, "pm_resume without pm_suspend: the Command read now stands for the saved one")
     loc["saved_cmd"], loc["from"] = saved, "D3hot" if pm is None else pm["state"]
+    if saved is None:
+        loc["nosave"] = True        # (state_saved cleared by a concurrent resume: _pm_after_save)
     pv = k.w.platform["kind"] == "xen-pv"
     if not pci.direct(k, loc["dev"]) and not pv:
         # xen-hvm passthrough: the D0 write lands in QEMU's emulated PMCSR, whose No_Soft_Reset reads 1
@@ -333,7 +348,7 @@ def power_on(k: Any, loc: dict[str, Any]) -> None:
     from D3cold it was powered off and always comes back reset (readings kernel.pm.d3hot-reset,
     kernel.pm.no-soft-reset). A suspend that left the function in D0 resets nothing."""
     if _resets(k, loc):
-        k.ev(DEV_RESET, loc["dev"], loc["saved_cmd"], cost="cfg_write")
+        k.ev(DEV_RESET, loc["dev"], loc["saved_cmd"] or 0, cost="cfg_write")
         device.power_state(k.eng, loc["dev"], None)    # (after pm_suspend: D0 only now, with the reset)
         device.power_on_reset(k.eng, loc["dev"])
         if k.w.platform["kind"] == "xen-pv":
@@ -347,6 +362,11 @@ def power_on(k: Any, loc: dict[str, Any]) -> None:
 @resume.step
 def restore_config(k: Any, loc: dict[str, Any]) -> None:
     """pci_restore_config_space: a saved dword is written back only when the device reads otherwise."""
+    if loc.get("nosave"):
+        k.note("pci_restore_state: state_saved is clear, it returns at once (no Command, MSI or MSI-X restored)",
+               0, loc["dev"])
+        k.goto("resumed")
+        return
     _restore_command(k, loc)
 
 
@@ -411,7 +431,7 @@ def freeze_save(k: Any, loc: dict[str, Any]) -> None:
 def freeze_unknown(k: Any, loc: dict[str, Any]) -> None:
     """pci_pm_set_unknown_state: current_state PCI_UNKNOWN -- out of D0 for __pci_write_msi_msg; the function
     itself is not touched."""
-    pm = pci.pdev(k, loc["dev"])["pm"]
+    pm = _pm_after_save(k, loc["dev"])
     if pm["state"] == "D0":
         pm["state"] = "PCI_UNKNOWN"
         k.note("pci_pm_set_unknown_state: current_state PCI_UNKNOWN (the function stays in D0)", 0, loc["dev"])
@@ -437,6 +457,12 @@ def thaw_d0(k: Any, loc: dict[str, Any]) -> None:
         k.ret(-22 if pm is not None else 0)
         return
     pm["state"] = "D0"
+    if pm["saved_cmd"] is None:
+        p.pop("pm")
+        k.note("pci_pm_thaw_noirq: state_saved is clear (a concurrent pm_resume restored it): nothing to restore",
+               0, loc["dev"])
+        k.ret(0)
+        return
     if not sw(k, "pm_thaw_restores"):
         k.note("pci_pm_thaw_noirq: pci_update_current_state(D0), no pci_restore_state (before e60514bd4485): "
                "the function keeps its messages", 0, loc["dev"])
