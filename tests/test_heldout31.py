@@ -339,3 +339,45 @@ run:
     assert any("current_state PCI_UNKNOWN" in n for n in notes)
     assert any("state_saved is clear" in n for n in notes)
     assert _acct(eng, "eth0") == (1, 1, 0)
+
+
+# q36 (6.17, light stream, the new target offlined): CPU1, CPU2 twice, then one run on CPU1 for the 7 edges that
+# reached it while every CPU sat in stop_machine with interrupts off (fixup_irqs' mdelay(1)): one IRR bit.
+def test_q36_new_target_offlined_between_edges() -> None:
+    eng = _run("q36-storm-move-offline-target-light-3cpu-k617")
+    assert _assigned(eng, "eth0") == [(0x20, 1), (0x20, 2), (0x20, 1)]
+    runs = [(e.cpu, e.fields["signals"]) for e in _events(eng, "irq.handler")]
+    assert runs == [(1, 1), (2, 1), (2, 1), (1, 7)]
+
+
+def test_q37_multi_msi_message_moves_to_its_waiting_target() -> None:
+    eng = _run("q37-msi8-vtd-storm-move-6cpu-k617")
+    assert [c for _, c in _assigned(eng, "d0")] == [1, 2, 3, 4, 5, 0, 1, 2, 4]
+    assert _handlers(eng, "d0") == [(6, 1), (6, 4), (6, 4), (6, 4)]
+
+
+def test_q38_d3cold_managed_shutdown_on_40_cpus() -> None:
+    eng = _run("q38-d3cold-managed-offline-40cpu-k66")
+    queues = [c for _, c in _assigned(eng, "nvme0")][1:9]
+    assert queues == [4, 9, 14, 19, 24, 29, 34, 39]            # the last CPU of each 5-CPU mask
+    un = [(e.time_ns, e.cpu, e.fields["entry"]) for e in _events(eng, "msix.unclaimed")]
+    assert un == [(10_000_100, 39, 8)]
+    assert [e.time_ns for e in _events(eng, "dev.reset")] == [13_001_000]
+    assert _times_held(eng, "nvme0") == [14_000_000]
+    assert _handlers(eng, "nvme0") == [(8, 39), (8, 39)]
+
+
+# q39 / q40 (5.16 / 5.17 thaw under a stream): no reset, nothing dropped; two signals held under Function Mask go
+# out as one run; the same counts, the table writes in the order of each release.
+@pytest.mark.parametrize(("name", "order"), [
+    ("q39-thaw-under-stream-6cpu-k516", ["ctrl", "addr_lo", "addr_hi", "data", "ctrl"] * 3 + ["ctrl"] * 3),
+    ("q40-thaw-under-stream-6cpu-k517", ["ctrl", "addr_lo", "addr_hi", "data", "ctrl", "ctrl"] * 3),
+])
+def test_q39_q40_thaw_keeps_msix_enabled(name: str, order: list[str]) -> None:
+    eng = _run(name)
+    assert [w[2] for w in _writes(eng, "eth0", 1_000_000, 1_100_000)] == order
+    assert _events(eng, "dev.reset") == [] and _events(eng, "msi.dropped") == []
+    assert _times_held(eng, "eth0") == [1_001_000, 1_003_000]
+    assert [(e.time_ns, e.fields["signals"]) for e in _events(eng, "irq.handler") if e.fields["signals"] > 1] == [
+        (1_005_100, 2)]
+    assert _acct(eng, "eth0") == (101, 101, 0)
