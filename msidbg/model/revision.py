@@ -1572,6 +1572,20 @@ Revisions:
   6.5 ms; now at its schedule-in, 7.0008 ms). A sweep of the 74 files in tests/ and scenarios/ with a
   vcpu_migrate: only x37 and x38 move; shipped goldens unchanged (RUNS[19] = RUNS[18]'s runs). tests/heldout_xen31 (38 held-out Xen scenarios predicted from source, then run: x37 and x38 diverged,
   every other disagreement was a wrong prediction), tests/test_heldout_xen31.py.
+  (redteam31) A function that ``pm_resume`` brings back from D3cold, or from D3hot without No_Soft_Reset, enters
+  D0 with its reset, not at the PMCSR write before it (reading ``kernel.pm.reset-with-transition``: the PCI Bus Power
+  Management Interface Specification 1.2's No_Soft_Reset -- 'devices do perform an internal reset upon transitioning
+  from D3hot to D0' -- and a power-off's lost context; Linux v4.17 drivers/pci/pci.c pci_raw_set_power_state's
+  need_restore). After a ``pm_suspend`` msidbg made the write (``dev.power`` D0) and the reset (``dev.reset``) two
+  steps 1 us apart and put the function in D0 at the first: a signal between them went out as MSI-X with the
+  pre-suspend message from a function back from D3cold (tests/heldout31 q09, 5.10, 500 ns into pm_resume:
+  delivered; now dropped, 'function in D3cold'). A sweep of the 18 scenario files in tests/ and scenarios/ with a
+  pm_suspend against the revision-18 model: only q09's event sequence moves; no shipped run suspends, so the
+  shipped goldens are unchanged. tests/heldout31 (35 held-out bare-metal files predicted from source, then run),
+  tests/test_heldout31.py. Also: a ``pm_resume`` whose restore clears state_saved between a concurrent ``pm_freeze``
+  / ``pm_suspend``'s pci_save_state and its next step (the PM core never runs both) raised KeyError; now nothing
+  is saved and a later thaw / resume's pci_restore_state returns at once ('if (!dev->state_saved) return;') --
+  found by tests/combo31.py, redteam31's random-combination fuzzer (seeds 686, 2254 of 0..3000).
 """
 
 from __future__ import annotations

@@ -108,6 +108,22 @@ reading("kernel.pm.d3hot-reset",
         source=(POWER_UP, RESUME), module=__name__,
         quote="if ((pmcsr & PCI_PM_CTRL_STATE_MASK) == PCI_D3hot && !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET)) "
         "need_restore = true;")
+PM_SPEC = Source("PCI Express Base Specification", "rev 2.0 and later",
+                 "Power Management Control/Status Register (PMCSR)",
+                 "No_Soft_Reset (bit 3; the field text as public PCIe register decoders quote it)",
+                 "the function's side of every D3hot -> D0 transition; from D3cold main power was removed")
+reading("kernel.pm.reset-with-transition",
+        "The internal reset of a function whose No_Soft_Reset is clear is part of its D3hot -> D0 transition (the "
+        "PMCSR PowerState write), and a function returning from D3cold comes back from a power-off: in neither case "
+        "is there a moment in D0 with the pre-suspend configuration (MSI / MSI-X Enable, unmasked entries, "
+        "messages). msidbg's pm_resume after a pm_suspend makes the PMCSR write (event dev.power D0) and the reset "
+        "(dev.reset) two steps 1 us apart; the function enters D0 at the second. Before redteam31 it entered D0 at "
+        "the first and a signal between them went out as MSI-X with the old message (tests/heldout31 q09: a D3cold "
+        "function, 500 ns into pm_resume, delivered).",
+        source=(PM_SPEC, POWER_UP), module=__name__,
+        quote="No_Soft_Reset (RO) 0: Devices do perform an internal reset upon transitioning from D3hot to D0 via "
+        "software control of the PowerState bits. / if ((pmcsr & PCI_PM_CTRL_STATE_MASK) == PCI_D3hot && !(pmcsr & "
+        "PCI_PM_CTRL_NO_SOFT_RESET)) need_restore = true;")
 reading("kernel.pm.restore-msix-order",
         "__pci_restore_msix_state sets Enable | Function Mask, rewrites the table from the descriptors' caches "
         "(entry->msg, the cached Vector Control) and clears Function Mask: every write is made under Function Mask, "
@@ -253,11 +269,24 @@ def _saved(k: Any, dev: str, value: int, note: str) -> None:
         P.write(PC.KERNEL, PK.key(PK.SAVEDCMD, d), value, note=note)
 
 
+def _pm_after_save(k: Any, dev: str) -> dict[str, Any]:
+    """The kernel's PM state after this action's pci_save_state. A ``pm_resume`` of the same function running at
+    the same time -- which the PM core never does (its phases run one device callback at a time) -- may have
+    restored and cleared state_saved in between (pci_restore_state: 'dev->state_saved = false'): nothing is
+    saved then (``saved_cmd`` None), and a later pci_restore_state returns at once ('if (!dev->state_saved)
+    return;'). redteam31's combination fuzzer reached it (msidbg raised KeyError)."""
+    p = pci.pdev(k, dev)
+    pm = p.get("pm")
+    if pm is None:      # (the caller's event is this step's one; the resume / thaw says it restored nothing)
+        pm = p["pm"] = {"saved_cmd": None, "state": "D0"}
+    return pm
+
+
 @suspend.step
 def prepare_to_sleep(k: Any, loc: dict[str, Any]) -> None:
     """pci_prepare_to_sleep -> pci_set_power_state: D3hot (the PMCSR write), or D3cold where the platform can
     remove the function's power (``state: d3cold``); current_state is no longer D0."""
-    pm = pci.pdev(k, loc["dev"])["pm"]
+    pm = _pm_after_save(k, loc["dev"])
     state = "D3cold" if loc.get("state") == "d3cold" else "D3hot"
     if pm["state"] != state and pm["state"] != "D3cold":
         pm["state"] = state
@@ -290,6 +319,8 @@ def power_up(k: Any, loc: dict[str, Any]) -> None:
     if pm is None:
         _saved(k, loc["dev"], saved, "pm_resume without pm_suspend: the Command read now stands for the saved one")
     loc["saved_cmd"], loc["from"] = saved, "D3hot" if pm is None else pm["state"]
+    if saved is None:
+        loc["nosave"] = True        # (state_saved cleared by a concurrent resume: _pm_after_save)
     pv = k.w.platform["kind"] == "xen-pv"
     if not pci.direct(k, loc["dev"]) and not pv:
         # xen-hvm passthrough: the D0 write lands in QEMU's emulated PMCSR, whose No_Soft_Reset reads 1
@@ -300,7 +331,17 @@ def power_up(k: Any, loc: dict[str, Any]) -> None:
     elif pm is not None and pm["state"] in ("D3hot", "D3cold"):
         # (xen-pv: through pciback's pm_ctrl_write, dom0's pci_set_power_state(D0))
         k.ev(DEV_POWER, loc["dev"], k.s("D0"), cost="cfg_write")
-        device.power_state(k.eng, loc["dev"], None)
+        if not _resets(k, loc):
+            device.power_state(k.eng, loc["dev"], None)
+        # else the function reaches D0 only with its reset (power_on): the transition that resets it -- the PMCSR
+        # write from D3hot without No_Soft_Reset, the platform's power-on from D3cold -- leaves it no moment in D0
+        # with its old context, so it sends nothing until then (reading kernel.pm.reset-with-transition, redteam31)
+
+
+def _resets(k: Any, loc: dict[str, Any]) -> bool:
+    """Does the return to D0 reset the function? From D3cold always; from D3hot unless No_Soft_Reset."""
+    frm = loc["from"]
+    return frm == "D3cold" or (frm == "D3hot" and device.PM_NO_SOFT_RESET not in k.w.devices[loc["dev"]]["quirks"])
 
 
 @resume.step
@@ -308,9 +349,9 @@ def power_on(k: Any, loc: dict[str, Any]) -> None:
     """The D3hot -> D0 transition resets the function unless No_Soft_Reset is set (``pm-no-soft-reset``);
     from D3cold it was powered off and always comes back reset (readings kernel.pm.d3hot-reset,
     kernel.pm.no-soft-reset). A suspend that left the function in D0 resets nothing."""
-    frm = loc["from"]
-    if frm == "D3cold" or (frm == "D3hot" and device.PM_NO_SOFT_RESET not in k.w.devices[loc["dev"]]["quirks"]):
-        k.ev(DEV_RESET, loc["dev"], loc["saved_cmd"], cost="cfg_write")
+    if _resets(k, loc):
+        k.ev(DEV_RESET, loc["dev"], loc["saved_cmd"] or 0, cost="cfg_write")
+        device.power_state(k.eng, loc["dev"], None)    # (after pm_suspend: D0 only now, with the reset)
         device.power_on_reset(k.eng, loc["dev"])
         if k.w.platform["kind"] == "xen-pv":
             # dom0's struct pci_dev keeps what the guest's enable / set_master made pciback do (its pci_set_power_state
@@ -323,6 +364,11 @@ def power_on(k: Any, loc: dict[str, Any]) -> None:
 @resume.step
 def restore_config(k: Any, loc: dict[str, Any]) -> None:
     """pci_restore_config_space: a saved dword is written back only when the device reads otherwise."""
+    if loc.get("nosave"):
+        k.note("pci_restore_state: state_saved is clear, it returns at once (no Command, MSI or MSI-X restored)",
+               0, loc["dev"])
+        k.goto("resumed")
+        return
     _restore_command(k, loc)
 
 
@@ -387,7 +433,7 @@ def freeze_save(k: Any, loc: dict[str, Any]) -> None:
 def freeze_unknown(k: Any, loc: dict[str, Any]) -> None:
     """pci_pm_set_unknown_state: current_state PCI_UNKNOWN -- out of D0 for __pci_write_msi_msg; the function
     itself is not touched."""
-    pm = pci.pdev(k, loc["dev"])["pm"]
+    pm = _pm_after_save(k, loc["dev"])
     if pm["state"] == "D0":
         pm["state"] = "PCI_UNKNOWN"
         k.note("pci_pm_set_unknown_state: current_state PCI_UNKNOWN (the function stays in D0)", 0, loc["dev"])
@@ -413,6 +459,12 @@ def thaw_d0(k: Any, loc: dict[str, Any]) -> None:
         k.ret(-22 if pm is not None else 0)
         return
     pm["state"] = "D0"
+    if pm["saved_cmd"] is None:
+        p.pop("pm")
+        k.note("pci_pm_thaw_noirq: state_saved is clear (a concurrent pm_resume restored it): nothing to restore",
+               0, loc["dev"])
+        k.ret(0)
+        return
     if not sw(k, "pm_thaw_restores"):
         k.note("pci_pm_thaw_noirq: pci_update_current_state(D0), no pci_restore_state (before e60514bd4485): "
                "the function keeps its messages", 0, loc["dev"])
