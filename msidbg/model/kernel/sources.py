@@ -676,13 +676,19 @@ reading("kernel.msi.enable-insert-busy",
         source=ENABLE_LOCK_LATE, module=M + ".msix",
         quote="msi_lock_descs(&dev->dev); ret = msix_setup_msi_descs(dev, base, entries, nvec, masks); if (ret) "
         "goto out_free; ... out_free: free_msi_irqs(dev); out_unlock: msi_unlock_descs(&dev->dev);")
-#: kernel33: the pre-5.17 enable read in three stored trees and the 5.17 series' patch mail (no 5.16 tree is stored)
+#: kernel33: the pre-5.17 enable read in four stored trees and the 5.17 series' patch mail (no 5.16 tree is stored)
 UNSERIALISED = (
     Source(L, "v4.13.9", "drivers/pci/msi.c, kernel/irq/msi.c, fs/sysfs/group.c",
            "__pci_enable_msix / __pci_enable_msix_range / __pci_enable_msi_range / pci_alloc_irq_vectors_affinity / "
            "msix_capability_init / msix_setup_entries / msix_program_entries / msi_capability_init / "
            "populate_msi_sysfs / free_msi_irqs / pci_irq_vector; msi_domain_alloc_irqs; internal_create_group",
            "..5.16 (kernel.msi_descs_lock: none; read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
+    Source(L, "v4.19", "drivers/pci/msi.c",
+           "__pci_enable_msix (WARN_ON(!!dev->msix_enabled), no return) / __pci_enable_msi_range (WARN_ON(!!"
+           "dev->msi_enabled)) / msix_setup_entries / msix_program_entries / msix_capability_init / "
+           "msi_capability_init (populate_msi_sysfs) / pci_irq_vector",
+           "..5.16 (read in 0x88888888/Linux-4.19 at 2de5b434, a 4.19 copy with added comments -- pci_info, 4.17+; no "
+           "Makefile stored -- its code lines as 4.13.9's)"),
     Source(L, "v5.10.13", "drivers/pci/msi.c",
            "__pci_enable_msix / __pci_enable_msix_range / __pci_enable_msi_range / msix_setup_entries / "
            "msix_program_entries / msix_capability_init (populate_msi_sysfs, out_free)",
@@ -699,7 +705,7 @@ UNSERIALISED = (
 reading("kernel.msi.enable-unserialised",
         "(kernel33) Before 5512c5eaf533 (5.17) nothing serialises two enables of one device. __pci_enable_msix_range "
         "/ __pci_enable_msi_range test dev->msix_enabled / msi_enabled (5.10.13: WARN_ON_ONCE(...) return -EINVAL; "
-        "4.13.9: a bare WARN_ON, no return), which msix_capability_init / msi_capability_init set only at their "
+        "4.13.9 and a 4.19 copy: a bare WARN_ON, no return), which msix_capability_init / msi_capability_init set only at their "
         "end, so a second concurrent enable passes them. Both then build descriptors on dev->msi_list "
         "(msix_setup_entries / msi_capability_init: list_add_tail, entry_nr 0.. each: no -EBUSY, no lock); the "
         "irq domain's allocation (msi_domain_alloc_irqs / __msi_domain_alloc_irqs, xen_hvm_setup_msi_irqs on Xen "
