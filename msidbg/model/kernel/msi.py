@@ -653,7 +653,7 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
             k.note("no vector to reserve on a CPU of the managed mask", ret, loc["dev"])
             alloc_failed(k, loc, desc)
             return
-        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, desc.index)     # (its entry, not its list position)
         return
     if desc["resv_mode"] or late_activation(k, loc, desc):
         # reserve_irq_vector: only a global reservation (late_activation: the vector when request_irq
@@ -662,7 +662,7 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         if vec.reserve_warned(k.w):
             loc["rsvd_warn"] = 1
         desc_dirty(k, desc)
-        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, desc.index)     # (its entry, not its list position)
         return
     _assigned(k, loc, desc, vec.assign_any(k.w, desc))
 
