@@ -119,3 +119,21 @@ def test_msi_both_set_ups_414_leak_vectors_and_the_device_keeps_a_freed_one() ->
     assert [(e.fields["vector"], e.fields["slot"]) for e in events_of(eng, "irq.unhandled")] == [(0x71, "UNUSED")]
     assert {i: eng.w.irqs[i].vector for i in eng.w.irqs if i >= 24} == {24: 0x41, 26: 0x61}
     assert eng.w.kernel["pci"]["d0"]["msi_enabled"] and eng.w.devices["d0"]["msi"]["ctrl"] & 0x1
+
+
+def test_516_loser_out_disable_turns_the_winners_msix_off() -> None:
+    """5.16: CPU0's -EEXIST at 7.8 us frees the list (irqs 28..31; CPU1's 24..27 leaked to CPU0's allocation) and
+    out_disable writes Message Control with Enable | Function Mask clear (8.3 us): CPU1 returned 2 at 6.8 us and
+    msix_enabled stays set, but the device sends no MSI-X message: the signal at 30 us is dropped."""
+    eng = _run("k04-msix-both-k516")
+    t = _trace(eng)
+    assert [x for x in t if x[2].startswith("alloc_vectors")] == [(1, 6_800, "alloc_vectors 2"),
+                                                                  (0, 9_300, "alloc_vectors -17")]
+    assert [x[2] for x in t if "leaks" in x[2]] == [
+        f"msi_domain_alloc_irqs: {_leak(0, 0, 24)}", f"msi_domain_alloc_irqs: {_leak(1, 1, 25)}",
+        f"msi_domain_alloc_irqs: {_leak(2, 0, 26)}", f"msi_domain_alloc_irqs: {_leak(3, 1, 27)}"]
+    writes = [(e.cpu, e.time_ns, e.fields["value"]) for e in events_of(eng, "cfg.write") if e.fields["offset"] == 0x72]
+    assert writes[-1] == (0, 8_300, 0x0001)        # Enable and Function Mask clear (table size field 1)
+    assert [e.fields["why"] for e in events_of(eng, "msi.dropped")] == ["MSI and MSI-X disabled"]
+    p = eng.w.kernel["pci"]["d0"]
+    assert p["msix_enabled"] and p["descs"] == [] and not eng.w.devices["d0"]["msix"]["ctrl"] & 0xC000

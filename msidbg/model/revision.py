@@ -1575,7 +1575,7 @@ Revisions:
   group exists): a second one is -EEXIST and goes to the error path, whose free_msi_irqs frees the whole list
   (BUG_ON(irq_has_action()) first) and removes the group; that error path no longer clears msix_enabled /
   msi_enabled before c7ecb95ca6a8 (the flag is another enable's then). The model's refusal of descriptors a
-  stopped teardown left now excepts another CPU's running enable. tests/kernel33 k01 .. k03,
+  stopped teardown left now excepts another CPU's running enable. tests/kernel33 k01 .. k04,
   tests/test_kernel33.py; tests/kernel29 c01 / c02, tests/kernel31 c05 and tests/heldout30 w16 follow the
   mechanism (their -EBUSY was the stand-in). Shipped runs: no event sequence changes; pre-5.17 worlds that end
   with MSI set up gain ``kernel.pci.D.sysfs`` (state hash); every golden's provenance digest moves: its recorded
