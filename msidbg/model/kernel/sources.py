@@ -678,10 +678,12 @@ reading("kernel.msi.enable-insert-busy",
         "goto out_free; ... out_free: free_msi_irqs(dev); out_unlock: msi_unlock_descs(&dev->dev);")
 #: kernel33: the pre-5.17 enable read in four stored trees and the 5.17 series' patch mail (no 5.16 tree is stored)
 UNSERIALISED = (
-    Source(L, "v4.13.9", "drivers/pci/msi.c, kernel/irq/msi.c, fs/sysfs/group.c",
+    Source(L, "v4.13.9", "drivers/pci/msi.c, kernel/irq/msi.c, kernel/irq/chip.c, fs/sysfs/group.c",
            "__pci_enable_msix / __pci_enable_msix_range / __pci_enable_msi_range / pci_alloc_irq_vectors_affinity / "
            "msix_capability_init / msix_setup_entries / msix_program_entries / msi_capability_init / "
-           "populate_msi_sysfs / free_msi_irqs / pci_irq_vector; msi_domain_alloc_irqs; internal_create_group",
+           "populate_msi_sysfs / free_msi_irqs / pci_irq_vector; msi_domain_alloc_irqs / msi_domain_free_irqs (only "
+           "desc->irq: an overwritten irq is never freed); irq_set_msi_desc_off ('if (entry && !irq_offset) "
+           "entry->irq = irq_base;'); internal_create_group",
            "..5.16 (kernel.msi_descs_lock: none; read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
     Source(L, "v4.19", "drivers/pci/msi.c",
            "__pci_enable_msix (WARN_ON(!!dev->msix_enabled), no return) / __pci_enable_msi_range (WARN_ON(!!"
