@@ -90,16 +90,37 @@ def test_517_the_same_race_with_the_inverted_ctrl_read() -> None:
     assert eng.w.devices["d0"]["msix"]["ctrl"] & 0x8000
 
 
-def test_516_has_no_lock_and_msidbg_refuses_the_unserialised_enable() -> None:
-    """5.16: the flag comes at the end and there is no msi_lock_descs: msidbg's stand-in refuses (unchanged)."""
-    _, evs = _run("c05-double-enable-hvm-k516")
+def test_516_runs_both_set_ups_on_one_list() -> None:
+    """5.16: the flag comes at the end and there is no msi_lock_descs: both MSI-X set-ups run (kernel33; msidbg
+    refused the second with -EBUSY before). xen_hvm_setup_msi_irqs walks every descriptor on dev->msi_list, so
+    each CPU binds a pirq for all four (each other's too: the irqs bound first stay, leaked); CPU0 makes the
+    msi_irqs group, CPU1's populate is -EEXIST and its free_msi_irqs destroys the list's irqs; CPU0 returns 2
+    with msix_enabled set and no descriptor left (reading kernel.msi.enable-unserialised)."""
+    eng, evs = _run("c05-double-enable-hvm-k516")
     assert _trace(evs) == [
-        (1, 48_000, "pci_enable_msix_range: no msi_lock_descs before 5.17: CPU0 is enabling or disabling MSI on this "
-                    "device and the real kernel would run this one unserialised against it (not simulated)"),
-        (1, 48_100, "result -16"),
-        (0, 175_400, "xen.irq 24 fresh pirq"),
-        (0, 241_900, "xen.irq 25 fresh pirq"),
-        (0, 270_000, "result 2")]
+        (0, 282_800, "xen.irq 24 fresh pirq"),
+        (1, 296_800, "xen.irq 25 fresh pirq"),
+        (1, 359_100, "xen.irq 27 fresh pirq"),
+        (0, 385_100, "xen.irq 26 fresh pirq"),
+        (1, 498_000, "xen.irq 28 fresh pirq"),
+        (0, 512_000, "xen.irq 29 fresh pirq"),
+        (0, 574_300, "xen.irq 31 fresh pirq"),
+        (1, 600_300, "xen.irq 30 fresh pirq"),
+        (1, 600_400, "msix_capability_init: populate_msi_sysfs: sysfs: cannot create duplicate filename "
+                     "'.../msi_irqs' (another enable made it): -EEXIST"),
+        (1, 600_500, "xen.irq 25 destroyed"),
+        (1, 600_600, "xen.irq 27 destroyed"),
+        (1, 600_700, "xen.irq 29 destroyed"),
+        (1, 600_800, "xen.irq 31 destroyed"),
+        (1, 600_900, "irq.release 25"),
+        (1, 601_000, "irq.release 27"),
+        (1, 601_100, "irq.release 29"),
+        (1, 601_200, "irq.release 31"),
+        (1, 649_600, "result -17"),
+        (0, 674_600, "result 2")]
+    p = eng.w.kernel["pci"]["d0"]
+    assert (p["msix_enabled"], p["descs"], p["lock"], "sysfs" in p) == (True, [], -1, False)
+    assert sorted(eng.w.kernel["xen"]["irqs"]) == [24, 26, 28, 30]     # bound, then leaked
 
 
 def test_second_msi_enable_fails_without_a_teardown_and_clears_msi_enabled() -> None:

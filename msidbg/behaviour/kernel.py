@@ -895,14 +895,16 @@ ROWS: tuple[Switch, ...] = (
         "msi_capability_init / msix_setup_interrupts and pci_disable_msi[x]); none -- nothing: the only guards "
         "are the msi_enabled / msix_enabled tests at the start of the enable, which a concurrent enable passes "
         "until the first one sets the flag at its end. With mutex a second caller that passed the flag test sleeps "
-        "on it (kernel31: readings kernel.msi.lock-descs-waits, kernel.msi.enable-insert-busy); with none msidbg "
-        "does not simulate two unserialised set-ups: the second caller is refused with -EBUSY and its note says "
-        "the release has no msi_lock_descs (kernel.msi.enable-unserialised; audit25: this said -EBUSY either way, "
-        "which kernel31 ended)",
+        "on it (kernel31: readings kernel.msi.lock-descs-waits, kernel.msi.enable-insert-busy); with none both "
+        "set-ups run: their descriptors share dev->msi_list, each allocation gives every descriptor on it an irq "
+        "(the other's earlier irqs leak), the second populate_msi_sysfs is -EEXIST and its free_msi_irqs frees "
+        "the whole list (kernel33: kernel.msi.enable-unserialised, kernel.msi.sysfs-eexist; msidbg refused the "
+        "second with -EBUSY before)",
         initial="none", scoped=True,
-        initial_note="drivers/pci/msi.c of 4.14 .. 5.16: __pci_enable_msix ('if (dev->msi_enabled) { ... can't "
-        "enable MSI-X (MSI IRQ already assigned) ... return -EINVAL; }'), __pci_enable_msi_range "
-        "(WARN_ON_ONCE(dev->msi_enabled)), msi_capability_init: no lock around the descriptor list",
+        initial_note="drivers/pci/msi.c of 4.13.9, 5.10.13 and 5.15.24 (kernel33): __pci_enable_msix ('if "
+        "(dev->msi_enabled) { ... can't enable MSI-X (MSI IRQ already assigned) ... return -EINVAL; }'), "
+        "__pci_enable_msi_range (WARN_ON_ONCE(dev->msi_enabled); 4.13.9 a bare WARN_ON), msix_setup_entries / "
+        "msi_capability_init: list_add_tail onto dev->msi_list, no lock around it",
         history=(
             Change("5.17", "mutex", "5512c5eaf533 PCI/MSI: Protect MSI operations",
                    note="with b5f687f97d1e genirq/msi: Add mutex for MSI list protection; tglx's MSI rework "

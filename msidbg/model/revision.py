@@ -1586,6 +1586,32 @@ Revisions:
   / ``pm_suspend``'s pci_save_state and its next step (the PM core never runs both) raised KeyError; now nothing
   is saved and a later thaw / resume's pci_restore_state returns at once ('if (!dev->state_saved) return;') --
   found by tests/combo31.py, redteam31's random-combination fuzzer (seeds 686, 2254 of 0..3000).
+  (kernel33) Two concurrent MSI / MSI-X enables of one device before 5512c5eaf533 (5.17,
+  ``kernel.msi_descs_lock: none``) both run, as the kernel runs them; msidbg refused the second with -EBUSY and
+  a '(not simulated)' note (an outcome in no source). Read in stored trees: 4.13.9 (kinmax/linux-4.13.19:
+  drivers/pci/msi.c __pci_enable_msix / __pci_enable_msix_range / __pci_enable_msi_range /
+  pci_alloc_irq_vectors_affinity / msix_capability_init / msix_setup_entries / msix_program_entries /
+  msi_capability_init / populate_msi_sysfs / free_msi_irqs / pci_irq_vector, kernel/irq/msi.c
+  msi_domain_alloc_irqs, fs/sysfs/group.c internal_create_group), 5.10.13 (Rtoax/linux-5.10.13), 5.15.24
+  (yhuan416/linux-5.15.24: also __msi_domain_alloc_irqs, msi_populate_sysfs, arch/x86/pci/xen.c
+  xen_hvm_setup_msi_irqs), and tglx's 5.17 series patch removing 5.16's msi_populate_sysfs calls (readings
+  ``kernel.msi.enable-unserialised``, ``kernel.msi.sysfs-eexist``). No lock is taken before 5.17
+  (msi.lock_descs; ``kernel.pci.D.lock`` stays -1, so pci_irq_vector is never answered 'no irq' for one);
+  msix_setup_entries / msi_capability_init append to ``descs`` (dev->msi_list) instead of replacing it; the irq
+  domain's allocation (and Xen HVM's) walks every descriptor on the list and gives each a new irq -- a
+  descriptor another enable already gave one gets a ``kernel`` note that the old irq leaks (it keeps its vector;
+  a descriptor gains ``old``, the irqs it had, which still name it) --, irq descriptors take the descriptor's
+  entry as ``index`` (not the list position), msix_program_entries masks every listed entry; new step
+  populate_msi_sysfs (msix_capability_init, msi_capability_init; ``kernel.pci.D.sysfs`` while the 'msi_irqs'
+  group exists): a second one is -EEXIST and goes to the error path, whose free_msi_irqs frees the whole list
+  (BUG_ON(irq_has_action()) first) and removes the group; that error path no longer clears msix_enabled /
+  msi_enabled before c7ecb95ca6a8 (the flag is another enable's then). The model's refusal of descriptors a
+  stopped teardown left now excepts another CPU's running enable. tests/kernel33 k01 .. k04,
+  tests/test_kernel33.py; tests/kernel29 c01 / c02, tests/kernel31 c05 and tests/heldout30 w16 follow the
+  mechanism (their -EBUSY was the stand-in). Shipped runs: no event sequence changes; pre-5.17 worlds that end
+  with MSI set up gain ``kernel.pci.D.sysfs`` (state hash); every golden's provenance digest moves: its recorded
+  stacks name (program, step) pairs, and the steps of msi_capability_init / msix_capability_init after the
+  new populate step are numbered one later (in every release: the step is a no-op from 5.17).
 """
 
 from __future__ import annotations

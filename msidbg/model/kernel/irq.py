@@ -104,7 +104,8 @@ def chip_has(desc: Any, prop: str, w: Any = None) -> bool:
 reading("kernel.irq.vector-lookup-locked",
         "pci_irq_vector() while another CPU enables or tears down the device's MSI state finds the irq only "
         "after that finished: msi_get_virq takes msi_lock_descs. The model answers 'no irq' at once instead of "
-        "sleeping (the outcome a teardown leaves), for every kernel version; before 5.17 the lookup took no lock.",
+        "sleeping (the outcome a teardown leaves). Before 5.17 the lookup takes no lock, and msidbg holds none "
+        "then (kernel33): it walks the list as it is.",
         source=Source("torvalds/linux", "v6.2", "kernel/irq/msi.c", "msi_domain_get_virq", "5.17.."),
         quote="msi_lock_descs(dev); xa = &dev->msi.data->__domains[domid].store;", module=__name__)
 

@@ -36,7 +36,7 @@ from msidbg.model.provkernel import desc_dirty, irq_dirty, rsvd_warning
 from msidbg.sim.program import program
 from msidbg.sim.rec import DescRec
 
-EINVAL, ENOSPC, EBUSY, EFAULT = 22, 28, 16, 14
+EINVAL, ENOSPC, EBUSY, EFAULT, EEXIST = 22, 28, 16, 14, 17
 
 #: platform route -> program that sets up the irqs of a device (arch_setup_msi_irqs)
 ARCH_SETUP: dict[str, str] = {}
@@ -190,11 +190,12 @@ def _refuse_enable(k: Any, p: dict[str, Any], dev: str) -> bool:
 
     Before 5.17 ``free_msi_irqs`` BUG()s on an irq that still has an action (``kernel.free_msi_busy``:
     bug); the model then keeps the descriptors as the oops leaves them, so a later enable must not
-    build new ones over irqs that still exist.
+    build new ones over irqs that still exist (``stale_descs``: not the descriptors of another CPU's
+    enable still running -- before 5.17 those share dev->msi_list with this one's, kernel33).
     """
     if p["msix_enabled"] or p["msi_enabled"]:
         why = "MSI or MSI-X already enabled"
-    elif p["descs"] and p["mode"] != "intx":
+    elif stale_descs(k, p, dev):
         why = "MSI descriptors still allocated (an earlier teardown failed)"
     else:
         return False
@@ -224,23 +225,44 @@ def lock_descs(k: Any, dev: str) -> bool:
     held sleeps until the holder unlocks (reading ``kernel.msi.lock-descs-waits``, kernel31). The model
     polls it as a wait (``Ctx.spin``: one note, then silent polls; the step runs again and False is
     returned), interrupts on, as hotplug's lock wait does. Before 5512c5eaf533 (``none``) there is no
-    lock at all: a concurrent enable runs unserialised (reading ``kernel.msi.enable-unserialised``);
-    msidbg refuses it with -EBUSY and the note says so instead of naming a function that release does
-    not have. False: the step waits (mutex) or the program returned (-EBUSY).
+    lock at all and this takes none (True, ``p["lock"]`` untouched): a concurrent enable runs unserialised
+    against the first -- both build descriptors on dev->msi_list, both allocate irqs for every descriptor
+    on it, the second populate_msi_sysfs fails and frees the list (reading ``kernel.msi.enable-unserialised``,
+    kernel33; msidbg refused the second with -EBUSY before). False: the step waits (mutex).
     """
     p = pci.pdev(k, dev)
+    if sw(k, "msi_descs_lock") != "mutex":
+        return True
     if p["lock"] not in (-1, k.cpu_id):
-        if sw(k, "msi_descs_lock") == "mutex":
-            k.spin(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device: this task "
-                   "sleeps on the mutex", p["lock"], dev)
-            return False
-        k.note(f"no msi_lock_descs before 5.17: CPU{p['lock']} is enabling or disabling MSI on this device "
-               "and the real kernel would run this one unserialised against it (not simulated)", -EBUSY, dev)
-        _enabling_dep(k, p)
-        k.ret(-EBUSY)
+        k.spin(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device: this task "
+               "sleeps on the mutex", p["lock"], dev)
         return False
     p["lock"] = k.cpu_id
     return True
+
+
+#: the programs of an enable in progress (another CPU's running one shares dev->msi_list before 5.17)
+ENABLE_PROGS = ("pci_enable_msix_range", "pci_enable_msi_range")
+
+
+def enabling_elsewhere(k: Any, dev: str) -> bool:
+    """Is another CPU inside an enable of ``dev`` (a frame of pci_enable_msi[x]_range for it)?"""
+    for c in k.w.cpus:
+        ctx = c.proc
+        if ctx is k.ctx:
+            continue
+        for frame in ctx.stack:
+            if frame["prog"] in ENABLE_PROGS and frame["locals"].get("dev") == dev:
+                return True
+    return False
+
+
+def stale_descs(k: Any, p: dict[str, Any], dev: str) -> bool:
+    """Descriptors left by a teardown msidbg stopped (free_msi_irqs' BUG, a refused teardown), which the model
+    does not build new ones beside: some are stored, they are not an INTx 'allocation', and no other CPU's
+    enable of the device is running (whose own descriptors they would be: before 5.17 two enables share
+    dev->msi_list, reading ``kernel.msi.enable-unserialised``)."""
+    return bool(p["descs"]) and p["mode"] != "intx" and not enabling_elsewhere(k, dev)
 
 
 def unlock_descs(k: Any, dev: str) -> None:
@@ -252,10 +274,15 @@ def unlock_descs(k: Any, dev: str) -> None:
 
 def lock_in_setup(k: Any) -> bool:
     """Is msi_lock_descs taken inside the capability set-up (msix_setup_interrupts / msi_capability_init,
-    after the Enable write and the early flag) rather than held across the whole enable? From 5512c5eaf533
-    (5.17) it is (``kernel.msi_descs_lock: mutex``); before there is no lock and msidbg's stand-in is
-    held from the flag test to the return, so a concurrent enable is refused with its note."""
+    after the Enable write and the early flag)? From 5512c5eaf533 (5.17) it is (``kernel.msi_descs_lock:
+    mutex``), and the descriptors live in an xarray indexed by entry; before there is no lock at all and
+    they are appended to dev->msi_list (``unserialised``)."""
     return sw(k, "msi_descs_lock") == "mutex"
+
+
+def unserialised(k: Any) -> bool:
+    """Before 5512c5eaf533 (``kernel.msi_descs_lock: none``): dev->msi_list, no lock, populate_msi_sysfs."""
+    return sw(k, "msi_descs_lock") != "mutex"
 
 
 def unlock_ret(k: Any, dev: str, value: int) -> None:
@@ -289,14 +316,15 @@ def msix_try(k: Any, loc: dict[str, Any]) -> None:
 
 def _begin_enable(k: Any, loc: dict[str, Any], cap: str) -> bool:
     """What both enables start with: the capability (-EINVAL without it), the refusal of a device
-    already enabled, then msi_lock_descs (and, under it, the refusal of descriptors a failed teardown
-    left). The flag tests come first in every release:
-    __pci_enable_msix_range / __pci_enable_msi_range test msix_enabled / msi_enabled before
-    msi_capability_init / msix_setup_interrupts take the lock (5512c5eaf533), so an enable during
-    another CPU's disable, before its shutdown clears the flag, is -EINVAL, not a wait for the lock.
-    (A re-run of this CPU's own attempt drops the lock it holds.) False: the program returned."""
+    already enabled, then (before 5.17) the model's refusal of descriptors a failed teardown left. The
+    flag tests come first in every release: __pci_enable_msix_range / __pci_enable_msi_range test
+    msix_enabled / msi_enabled before msi_capability_init / msix_setup_interrupts take the lock
+    (5512c5eaf533), so an enable during another CPU's disable, before its shutdown clears the flag, is
+    -EINVAL, not a wait for the lock. Before 5512c5eaf533 nothing else guards the enable: a second CPU's
+    that passes the tests before the first sets its flag (at the end of its set-up) runs beside it
+    (reading kernel.msi.enable-unserialised). False: the program returned."""
     d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
-    if lock_in_setup(k) and loc.get("_tested"):
+    if loc.get("_tested"):
         return True     # the step again after a trapped read (pci_msi_vec_count): the flag was tested before it
     if d[cap] is None:
         k.ret(-EINVAL)
@@ -311,11 +339,10 @@ def _begin_enable(k: Any, loc: dict[str, Any], cap: str) -> bool:
         # enable's, or a teardown msidbg refused) are msi_add_msi_desc's -EBUSY, not a refusal here
         loc["_tested"] = 1
         return True
-    if not lock_descs(k, loc["dev"]):
+    if _refuse_enable(k, p, loc["dev"]):     # descriptors a failed teardown left (stale_descs)
         return False
-    if _refuse_enable(k, p, loc["dev"]):     # descriptors a failed teardown left (under the lock)
-        p["lock"] = -1
-        return False
+    if not pci.direct(k, loc["dev"]):
+        loc["_tested"] = 1      # (a trapped read follows in the step: it runs again)
     return True
 
 
@@ -356,7 +383,7 @@ def _range_result(k: Any, loc: dict[str, Any], again: str) -> None:
         k.note(f"setup could have {rc} of {loc['nvec']} vectors, fewer than minvec {loc['min']}", -ENOSPC, dev)
         unlock_ret(k, dev, -ENOSPC)
         return
-    if pci.pdev(k, dev)["descs"]:
+    if stale_descs(k, pci.pdev(k, dev), dev):
         # the failed attempt's teardown was refused (free_msi_irqs: -EBUSY, see _refuse_enable): the
         # model does not build new descriptors over irqs that still exist
         k.note("MSI descriptors still allocated (an earlier teardown failed)", -EBUSY, dev)
@@ -460,10 +487,16 @@ def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
             return
     if not pci.direct(k, loc["dev"]):
         ctrl_read(k, loc["dev"], "msi_ctrl")
-    p["descs"] = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
+    new = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
+    if unserialised(k):
+        # 'list_add_tail(&entry->list, dev_to_msi_list(&dev->dev));': beside any descriptors another CPU's
+        # enable has put there (reading kernel.msi.enable-unserialised)
+        p["descs"].extend(new)
+    else:
+        p["descs"] = new
     p["mode"] = "msi"
     if msi_can_mask(k, loc["dev"]):
-        for dsc in p["descs"]:
+        for dsc in new:
             dsc["masked"] = 1
         p["msi_mask"] = _read_msi_mask(k, loc["dev"])
         msi_update_mask(k, loc["dev"], 0, multi_mask(k, loc["dev"]))
@@ -490,6 +523,33 @@ def msi_check(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] != 0:
         loc["err"] = loc["ret"]
         k.goto("msi_out_free")
+
+
+@msi_init.step
+def msi_sysfs(k: Any, loc: dict[str, Any]) -> None:
+    """populate_msi_sysfs (before 5.17): the 'msi_irqs' group; a second one is -EEXIST ('err:')."""
+    if not populate_sysfs(k, loc):
+        k.goto("msi_out_free")
+
+
+def populate_sysfs(k: Any, loc: dict[str, Any]) -> bool:
+    """populate_msi_sysfs / msi_populate_sysfs (before 5.17, ``kernel.msi_descs_lock: none``): sysfs_create_groups
+    makes the device's 'msi_irqs' directory, one attribute per irq on dev->msi_list. The directory exists already
+    when another CPU's unserialised enable made it (``p["sysfs"]``, until free_msi_irqs removes it):
+    internal_create_group's kernfs_create_dir fails with -EEXIST (sysfs_warn_dup) and the set-up goes to its error
+    path, whose free_msi_irqs frees every descriptor on the list (reading ``kernel.msi.sysfs-eexist``). From 5.17 the
+    group is msi_device_populate_sysfs's, under msi_lock_descs (not modelled: nothing can meet it there). False: the
+    -EEXIST (``loc["err"]``)."""
+    if not unserialised(k):
+        return True
+    p = pci.pdev(k, loc["dev"])
+    if p.get("sysfs"):
+        k.note("populate_msi_sysfs: sysfs: cannot create duplicate filename '.../msi_irqs' (another enable made "
+               "it): -EEXIST", -EEXIST, loc["dev"])
+        loc["err"] = -EEXIST
+        return False
+    p["sysfs"] = 1
+    return True
 
 
 @msi_init.step
@@ -526,8 +586,10 @@ def msi_out_free(k: Any, loc: dict[str, Any]) -> None:
 
 @msi_init.step
 def msi_fail(k: Any, loc: dict[str, Any]) -> None:
-    """'fail: dev->msi_enabled = 0;' (c7ecb95ca6a8; before it the flag was never set on this path)."""
-    pci.pdev(k, loc["dev"])["msi_enabled"] = False
+    """'fail: dev->msi_enabled = 0;' (c7ecb95ca6a8; before it the error path does not touch the flag -- which
+    another CPU's unserialised enable may have set, kernel33)."""
+    if sw(k, "msi_enabled_early"):
+        pci.pdev(k, loc["dev"])["msi_enabled"] = False
     if lock_in_setup(k):
         unlock_descs(k, loc["dev"])     # msi_capability_init's 'unlock:'
     k.ret(loc["err"])
@@ -565,8 +627,20 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     chip = "PCI-MSIX" if loc["type"] == "msix" else "PCI-MSI"
-    desc = new_irq_desc(k, loc["dev"], i, chip, p["descs"][i].get("affinity"))
-    p["descs"][i]["irq"] = desc.irq
+    pd = p["descs"][i]
+    if pd["irq"] and not loc.pop("leak", 0):
+        # before 5.17 for_each_msi_entry walks every descriptor on dev->msi_list: one another CPU's enable put
+        # there and gave an irq gets a new one, and irq_set_msi_desc_off overwrites entry->irq -- the old irq
+        # stays allocated (its vector too) and still names this descriptor (reading kernel.msi.enable-unserialised)
+        k.note(f"msi_domain_alloc_irqs: descriptor {i} on the list (entry {pd['index']}) has irq {pd['irq']} "
+               "already: it gets a new one and irq " + str(pd["irq"]) + " leaks", pd["irq"], loc["dev"])
+        loc["leak"] = 1
+        k.again()
+        return
+    desc = new_irq_desc(k, loc["dev"], pd["index"], chip, pd.get("affinity"))
+    if pd["irq"]:
+        pd.setdefault("old", []).append(pd["irq"])
+    pd["irq"] = desc.irq
     loc["irq"] = desc.irq
     desc["resv_mode"] = _can_reserve(k, loc)
     if vec.legacy(k.w):                    # before 4.15: the vector now, on the mask's first online CPU
@@ -579,7 +653,7 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
             k.note("no vector to reserve on a CPU of the managed mask", ret, loc["dev"])
             alloc_failed(k, loc, desc)
             return
-        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, desc.index)     # (its entry, not its list position)
         return
     if desc["resv_mode"] or late_activation(k, loc, desc):
         # reserve_irq_vector: only a global reservation (late_activation: the vector when request_irq
@@ -588,7 +662,7 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         if vec.reserve_warned(k.w):
             loc["rsvd_warn"] = 1
         desc_dirty(k, desc)
-        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, desc.index)     # (its entry, not its list position)
         return
     _assigned(k, loc, desc, vec.assign_any(k.w, desc))
 
@@ -611,7 +685,7 @@ def alloc_failed(k: Any, loc: dict[str, Any], desc: Any) -> None:
     else -ENOSPC. Before 5.17 the same numbers came from pci_msi_domain_handle_error (Multi-MSI)
     and msix_capability_init's count of descriptors with an irq (out_avail)."""
     if desc is not None:
-        drop_irq(k, loc["dev"], desc)
+        drop_irq(k, loc["dev"], desc, loc.get("i", 0))
     k.ret(pci_fail_answer(loc["type"], loc["nvec"], loc.get("i", 0)))
 
 
@@ -622,12 +696,15 @@ def pci_fail_answer(kind: str, nvec: int, allocated: int) -> int:
     return allocated if allocated else -ENOSPC
 
 
-def drop_irq(k: Any, dev: str, desc: Any) -> None:
-    """Free an irq whose allocation failed (it holds no vector): the descriptor keeps irq 0."""
+def drop_irq(k: Any, dev: str, desc: Any, pos: int) -> None:
+    """Free an irq whose allocation failed (it holds no vector): the descriptor at list position ``pos``
+    keeps irq 0."""
     desc_dirty(k, desc)
     k.w.irqs.pop(desc.irq, None)
     irq_dirty(k, desc.irq)
-    pci.pdev(k, dev)["descs"][desc.index]["irq"] = 0
+    pd = pci.pdev(k, dev)["descs"][pos]
+    if pd["irq"] == desc.irq:
+        pd["irq"] = 0
 
 
 def late_activation(k: Any, loc: dict[str, Any], desc: Any) -> bool:
@@ -718,7 +795,39 @@ write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vecto
 
 
 def _pdesc(k: Any, desc: Any) -> Any:
-    return pci.pdev(k, desc.dev)["descs"][desc.index]
+    """The msi_desc an irq names (irq_get_msi_desc): the one at the irq's entry index -- the list position
+    when one enable built the list --, else the one that has (or had, before another CPU's unserialised
+    enable gave it a new irq: ``old``) this irq; None when the descriptor is gone (freed by another CPU's
+    free_msi_irqs under the irq, kernel33: the real kernel's msi_desc pointer dangles)."""
+    descs = pci.pdev(k, desc.dev)["descs"]
+    irq = desc.irq
+    if desc.index < len(descs) and descs[desc.index]["irq"] == irq:
+        return descs[desc.index]
+    for d in descs:
+        if d["irq"] == irq or irq in d.get("old", ()):
+            return d
+    return None
+
+
+def _pos(k: Any, desc: Any) -> int:
+    """The list position of the descriptor an irq names (-1: none)."""
+    pd = _pdesc(k, desc)
+    if pd is None:
+        return -1
+    for i, d in enumerate(pci.pdev(k, desc.dev)["descs"]):
+        if d is pd:
+            return i
+    return -1
+
+
+def msi_set_nvec(p: dict[str, Any], pos: int) -> int:
+    """How many MSI descriptors the enable that built the one at ``pos`` built (its index 0 .. n-1 run)."""
+    descs = p["descs"]
+    start = pos - descs[pos]["index"]
+    n = 0
+    while start + n < len(descs) and descs[start + n]["index"] == n:
+        n += 1
+    return n
 
 
 def is_msix(k: Any, desc: Any) -> bool:
@@ -755,7 +864,8 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
         acct.intend(a["intended"][desc.index] if msix else a["msi_intended"], loc["msg"])
     loc["unmasked"] = False
     if msix and sw(k, "msix_masked_update") and not pci.ignore_mask(k):
-        ctrl = _pdesc(k, desc)["msix_ctrl"]
+        pd = _pdesc(k, desc)
+        ctrl = ENTRY_MASKBIT if pd is None else pd["msix_ctrl"]     # (no descriptor: nothing to follow)
         if not ctrl & ENTRY_MASKBIT:
             loc["unmasked"] = True
             pci.msix_write(k, desc.dev, desc.index, "ctrl", ctrl | ENTRY_MASKBIT)
@@ -766,7 +876,10 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
 def _write_mme(k: Any, desc: Any) -> None:
     """MSI: the Multiple Message Enable field is rewritten with every message."""
     cur = ctrl_read(k, desc.dev, "msi_ctrl")
-    new = (cur & ~(0x7 << 4)) | (msi_multiple(len(pci.pdev(k, desc.dev)["descs"]) or 1) << 4)
+    p = pci.pdev(k, desc.dev)
+    pos = _pos(k, desc)
+    nvec = msi_set_nvec(p, pos) if pos >= 0 else len(p["descs"])
+    new = (cur & ~(0x7 << 4)) | (msi_multiple(nvec or 1) << 4)
     pci.cfg_write(k, desc.dev, MSI_CTRL, new, 2)
 
 
@@ -813,6 +926,8 @@ def chip_mask(k: Any, desc: Any, masked: bool) -> None:
     if pci.ignore_mask(k):
         return
     pd = _pdesc(k, desc)
+    if pd is None:
+        return      # its msi_desc was freed (another CPU's free_msi_irqs, kernel33): the dangling pointer is not followed
     if is_msix(k, desc):
         ctrl = pd["msix_ctrl"] | ENTRY_MASKBIT if masked else pd["msix_ctrl"] & ~ENTRY_MASKBIT
         if ctrl != pd["msix_ctrl"]:
@@ -1090,6 +1205,7 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     if i >= len(p["descs"]):
         p["descs"] = []
         p["mode"] = None
+        p.pop("sysfs", None)    # (before 5.17) free_msi_irqs' sysfs_remove_groups of dev->msi_irq_groups
         k.ret(0)
         return
     loc["i"] = i + 1

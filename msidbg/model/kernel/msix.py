@@ -33,6 +33,7 @@ from msidbg.model.kernel.msi import (
     lock_descs,
     lock_in_setup,
     new_pdesc,
+    populate_sysfs,
     unlock_descs,
 )
 from msidbg.model.kernel.sw import sw
@@ -85,7 +86,10 @@ def setup_entries(k: Any, loc: dict[str, Any]) -> None:
         loc["locked"] = 1
     stored = lock_in_setup(k) and any(d["index"] == i for d in p["descs"])
     if i == 0 and not stored:
-        p["descs"] = []
+        if lock_in_setup(k):
+            p["descs"] = []
+        # before 5.17 msix_setup_entries' list_add_tail appends to dev->msi_list, beside any descriptors
+        # another CPU's unserialised enable put there (reading kernel.msi.enable-unserialised)
         p["mode"] = "msix"
     if i < loc["nvec"]:
         ctrl = 0
@@ -150,21 +154,32 @@ def program_entries(k: Any, loc: dict[str, Any]) -> None:
     if i >= len(p["descs"]):
         loc.pop("i", None)
         return
+    # for_each_pci_msi_entry: every descriptor on the list (another CPU's unserialised enable's too), each at
+    # its entry (msi_attrib.entry_nr)
     d = p["descs"][i]
+    e = d["index"]
     if loc.get("read", False):
         loc["read"] = False
         loc["i"] = i + 1
         if not pci.ignore_mask(k):
             if not d["msix_ctrl"] & ENTRY_MASKBIT:
-                cache_ctrl(k, loc["dev"], i, d["msix_ctrl"] | ENTRY_MASKBIT, "msix_program_entries masked the entry",
+                cache_ctrl(k, loc["dev"], e, d["msix_ctrl"] | ENTRY_MASKBIT, "msix_program_entries masked the entry",
                            update=True)
             d["msix_ctrl"] |= ENTRY_MASKBIT
-            pci.msix_write(k, loc["dev"], i, "ctrl", d["msix_ctrl"])
+            pci.msix_write(k, loc["dev"], e, "ctrl", d["msix_ctrl"])
     else:
-        d["msix_ctrl"] = pci.msix_read(k, loc["dev"], i, "ctrl")    # (a trapped read may run this again)
-        cache_ctrl(k, loc["dev"], i, d["msix_ctrl"], "msix_program_entries read Vector Control into the descriptor")
+        d["msix_ctrl"] = pci.msix_read(k, loc["dev"], e, "ctrl")    # (a trapped read may run this again)
+        cache_ctrl(k, loc["dev"], e, d["msix_ctrl"], "msix_program_entries read Vector Control into the descriptor")
         loc["read"] = True
     k.again()
+
+
+@msix_init.step
+def sysfs(k: Any, loc: dict[str, Any]) -> None:
+    """populate_msi_sysfs / msi_populate_sysfs before 5.17: -EEXIST when another CPU's enable made the device's
+    'msi_irqs' group, and 'goto out_free' (msi.populate_sysfs, reading kernel.msi.sysfs-eexist)."""
+    if not populate_sysfs(k, loc):
+        k.goto("out_free")
 
 
 @msix_init.step
@@ -203,7 +218,10 @@ def out_disable(k: Any, loc: dict[str, Any]) -> None:
         unlock_descs(k, loc["dev"])     # msix_setup_interrupts' out_unlock, after out_free's teardown
     cur = ctrl_read(k, loc["dev"], "msix_ctrl") if loc["first"] else 0     # (read before the step acts)
     p = pci.pdev(k, loc["dev"])
-    p["msix_enabled"] = False
+    if sw(k, "msi_enabled_early"):
+        # c7ecb95ca6a8's 'dev->msix_enabled = 0;'; before it the error path leaves the flag as it is (another
+        # CPU's unserialised enable may have set it, kernel33)
+        p["msix_enabled"] = False
     p["mode"] = None
     if not loc["first"]:
         k.ret(loc["err"])

@@ -676,16 +676,70 @@ reading("kernel.msi.enable-insert-busy",
         source=ENABLE_LOCK_LATE, module=M + ".msix",
         quote="msi_lock_descs(&dev->dev); ret = msix_setup_msi_descs(dev, base, entries, nvec, masks); if (ret) "
         "goto out_free; ... out_free: free_msi_irqs(dev); out_unlock: msi_unlock_descs(&dev->dev);")
+#: kernel33: the pre-5.17 enable read in four stored trees and the 5.17 series' patch mail (no 5.16 tree is stored)
+UNSERIALISED = (
+    Source(L, "v4.13.9", "drivers/pci/msi.c, kernel/irq/msi.c, kernel/irq/chip.c, fs/sysfs/group.c",
+           "__pci_enable_msix / __pci_enable_msix_range / __pci_enable_msi_range / pci_alloc_irq_vectors_affinity / "
+           "msix_capability_init / msix_setup_entries / msix_program_entries / msi_capability_init / "
+           "populate_msi_sysfs / free_msi_irqs / pci_irq_vector; msi_domain_alloc_irqs / msi_domain_free_irqs (only "
+           "desc->irq: an overwritten irq is never freed); irq_set_msi_desc_off ('if (entry && !irq_offset) "
+           "entry->irq = irq_base;'); internal_create_group",
+           "..5.16 (kernel.msi_descs_lock: none; read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
+    Source(L, "v4.19", "drivers/pci/msi.c",
+           "__pci_enable_msix (WARN_ON(!!dev->msix_enabled), no return) / __pci_enable_msi_range (WARN_ON(!!"
+           "dev->msi_enabled)) / msix_setup_entries / msix_program_entries / msix_capability_init / "
+           "msi_capability_init (populate_msi_sysfs) / pci_irq_vector",
+           "..5.16 (read in 0x88888888/Linux-4.19 at 2de5b434, a 4.19 copy with added comments -- pci_info, 4.17+; no "
+           "Makefile stored -- its code lines as 4.13.9's)"),
+    Source(L, "v5.10.13", "drivers/pci/msi.c",
+           "__pci_enable_msix / __pci_enable_msix_range / __pci_enable_msi_range / msix_setup_entries / "
+           "msix_program_entries / msix_capability_init (populate_msi_sysfs, out_free)",
+           "..5.16 (read in Rtoax/linux-5.10.13 at 0db43e5c, a 5.10.13 copy with added comments, its code lines "
+           "as 4.13.9's but for the flag tests)"),
+    Source(L, "v5.15.24", "drivers/pci/msi.c, kernel/irq/msi.c, arch/x86/pci/xen.c, fs/sysfs/group.c",
+           "msix_capability_init / msix_setup_entries / msi_capability_init (msi_populate_sysfs; out_free, "
+           "out_disable) / free_msi_irqs (msi_destroy_sysfs) / pci_irq_vector; __msi_domain_alloc_irqs / "
+           "msi_populate_sysfs; xen_hvm_setup_msi_irqs; internal_create_group",
+           "..5.16 (read in yhuan416/linux-5.15.24, Makefile 5.15.24; 5.16 not read as a tree: tglx's '[patch 09/37] "
+           "PCI/MSI: Let the irq code handle sysfs groups' of the 5.17 series, 2021-11-27, removes the same "
+           "msi_populate_sysfs calls from msi_capability_init / msix_capability_init)"),
+)
 reading("kernel.msi.enable-unserialised",
-        "Before 5512c5eaf533 (5.17) nothing serialises two enables of one device: __pci_enable_msix / "
-        "__pci_enable_msi_range test dev->msi_enabled / msix_enabled, which msi_capability_init / "
-        "msix_capability_init set only at their end, so a second concurrent enable passes them and builds its "
-        "descriptors beside the first's. msidbg does not simulate that: the second caller is refused with -EBUSY "
-        "and its note says the release has no msi_lock_descs (the 5.17+ mutex makes it wait instead: "
-        "kernel.msi.lock-descs-waits).",
-        source=Source(L, "v4.14", "drivers/pci/msi.c", "__pci_enable_msix / __pci_enable_msi_range / "
-                      "msi_capability_init", "..5.16 (kernel.msi_descs_lock: none)"), module=M,
-        quote="if (dev->msi_enabled) { ... \"can't enable MSI-X (MSI IRQ already assigned)\\n\"); return -EINVAL; }")
+        "(kernel33) Before 5512c5eaf533 (5.17) nothing serialises two enables of one device. __pci_enable_msix_range "
+        "/ __pci_enable_msi_range test dev->msix_enabled / msi_enabled (5.10.13: WARN_ON_ONCE(...) return -EINVAL; "
+        "4.13.9 and a 4.19 copy: a bare WARN_ON, no return), which msix_capability_init / msi_capability_init set only at their "
+        "end, so a second concurrent enable passes them. Both then build descriptors on dev->msi_list "
+        "(msix_setup_entries / msi_capability_init: list_add_tail, entry_nr 0.. each: no -EBUSY, no lock); the "
+        "irq domain's allocation (msi_domain_alloc_irqs / __msi_domain_alloc_irqs, xen_hvm_setup_msi_irqs on Xen "
+        "HVM) walks every descriptor on the list with no test of desc->irq, so a descriptor the other enable "
+        "already gave an irq gets a new one (irq_set_msi_desc_off overwrites entry->irq; the old irq stays "
+        "allocated with its vector: a leak) and every activation writes its message into the entry the "
+        "descriptor names -- the later write wins in the device; msix_program_entries (before 5.14) masks the "
+        "entries of every descriptor on the list. The first to reach populate_msi_sysfs makes the 'msi_irqs' "
+        "group; the second gets -EEXIST (kernel.msi.sysfs-eexist) and its error path's free_msi_irqs tears down "
+        "every descriptor on the list -- the other enable's too (BUG_ON(irq_has_action()) first: an irq the "
+        "other driver already requested oopses the task) -- and removes the group, while the error path leaves "
+        "the flags alone; the other enable sets its flag and returns its count. pci_irq_vector walks the list "
+        "(the i-th descriptor; 5.15.24: the first with entry_nr == nr), so a driver asking after the teardown finds "
+        "none (WARN, -EINVAL). msidbg follows this; it refused the second enable with -EBUSY before kernel33. "
+        "Not followed: pci_irq_vector's MSI 'dev->irq + nr' (msidbg looks up the list's first descriptor), "
+        "msi_capability_init's first pci_msi_set_enable(dev, 0) (kernel.msi.enable-insert-busy), and the real "
+        "kernel's use of freed descriptors (an irq whose msi_desc another CPU freed is not written through).",
+        source=UNSERIALISED, module=M,
+        quote="4.13.9 msix_setup_entries: list_add_tail(&entry->list, dev_to_msi_list(&dev->dev)); "
+        "msi_domain_alloc_irqs: for_each_msi_entry(desc, dev) { ops->set_desc(&arg, desc); virq = "
+        "__irq_domain_alloc_irqs(domain, -1, desc->nvec_used, ...); ... irq_set_msi_desc_off(virq, i, desc); }")
+reading("kernel.msi.sysfs-eexist",
+        "(kernel33) Before 5.17 msix_capability_init / msi_capability_init call populate_msi_sysfs (msi_populate_sysfs "
+        "from 5.14) after the irqs are set up and before the flag: sysfs_create_groups makes the device's "
+        "'msi_irqs' directory (internal_create_group's kernfs_create_dir); a second unserialised enable finds it "
+        "and fails with -EEXIST ('sysfs: cannot create duplicate filename', sysfs_warn_dup), then goes to out_free "
+        "(MSI: 'err:' after unmasking) -- free_msi_irqs, which removes dev->msi_irq_groups (the first's group) and "
+        "frees every descriptor -- and, from 5.14, out_disable, which clears Enable | Mask-All in the device. From "
+        "5.17 the group is msi_device_populate_sysfs's, under msi_lock_descs (not modelled).",
+        source=UNSERIALISED, module=M,
+        quote="if (grp->name) { kn = kernfs_create_dir(kobj->sd, grp->name, S_IRWXU | S_IRUGO | S_IXUGO, kobj); if "
+        "(IS_ERR(kn)) { if (PTR_ERR(kn) == -EEXIST) sysfs_warn_dup(kobj->sd, grp->name); return PTR_ERR(kn); } }")
 reading("kernel.msi.free-vectors-flag-first",
         "pci_free_irq_vectors is pci_disable_msix then pci_disable_msi; each returns at once unless its flag "
         "(dev->msix_enabled / dev->msi_enabled) is set, and only then takes msi_lock_descs (5.17+) -- the test comes "

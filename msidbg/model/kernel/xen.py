@@ -69,7 +69,7 @@ def _bind(k: Any, loc: dict[str, Any], how: str) -> None:
     P.dep(PC.D_VALUE, PK.key(PK.PIRQ, loc["pirq"]))
     P.write(PC.GUEST, PK.key(PK.GIRQ, irq_no), loc["pirq"],
             note=f"irq {irq_no} for {dev} vector {i} on pirq {loc['pirq']} ({how})")
-    gx(k)["irqs"][irq_no] = {"pirq": loc["pirq"], "port": 0, "cpu": 0, "dev": dev, "index": i}
+    gx(k)["irqs"][irq_no] = {"pirq": loc["pirq"], "port": 0, "cpu": 0, "dev": dev, "index": k.w.irqs[irq_no].index}
     k.ev(XEN_IRQ, dev, irq_no, loc["pirq"], k.s(how))
     loc["i"] = i + 1
     k.goto("next_desc")
@@ -80,8 +80,11 @@ def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
     p = pci.pdev(k, loc["dev"])
     if loc["i"] >= len(p["descs"]):
         return False
-    desc = msi.new_irq_desc(k, loc["dev"], loc["i"], CHIP)
-    p["descs"][loc["i"]]["irq"] = desc.irq
+    pd = p["descs"][loc["i"]]      # (before 5.17 the list may hold another CPU's enable's descriptors too)
+    desc = msi.new_irq_desc(k, loc["dev"], pd["index"], CHIP)
+    if pd["irq"]:
+        pd.setdefault("old", []).append(pd["irq"])
+    pd["irq"] = desc.irq
     loc["irq"] = desc.irq
     # provenance: the irq exists from here (HVM: before its pirq and its bind, some events on) with no
     # x86 vector -- what ``why irqs[n].vector`` answers until xen_bind_pirq_msi_to_irq's record
@@ -179,7 +182,7 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
     k.ev(XEN_HCALL, loc["dev"], k.s("PHYSDEVOP_get_free_pirq"), loc["i"], pirq, cost="hypercall")
     if pirq < 0:
         # xen_bind_pirq_msi_to_irq allocates the irq after the pirq: this descriptor never gets one
-        msi.drop_irq(k, loc["dev"], k.w.irqs[loc["irq"]])
+        msi.drop_irq(k, loc["dev"], k.w.irqs[loc["irq"]], loc["i"])
         if refused >= 0:    # xen_hvm_setup_msi_irqs turns the refusal into -ENODEV: the error links it
             k.eng.prov.dep_writer(PC.D_CAUSE, PK.key(PK.PIRQ, k.w.xen["nr_irqs_gsi"]), refused)
         k.ret(-ENODEV)
