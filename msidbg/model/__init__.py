@@ -115,6 +115,7 @@ class Model:
         eng.w = w = as_world(eng.w)
         k.eng, k.w = eng, w
         k.probed = "probes" in w      # (built with the world: probes.build)
+        k.hvm = type(pl := w.get("platform")) is dict and pl.get("kind") == "xen-hvm"
         self.derived.clear()
         x = w.get("xen")
         self.xsched = None

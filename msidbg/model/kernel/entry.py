@@ -393,7 +393,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         else:
             _eoi(k.cpu)
         k.ev(_APIC_EOI, None, v, 0, 0, "eoi")
-        if k.w.platform["kind"] == "xen-hvm":     # (a test on every interrupt: no call elsewhere)
+        if k.hvm:     # (platform.kind "xen-hvm"; a test on every interrupt: no call elsewhere)
             xen_guest_eoi(k, v)
         if deferred:
             desc.lock = -1
