@@ -103,8 +103,9 @@ class Model:
         #: indexes derived from the world (e.g. Xen's pending ports, ``evtchn.pending_ports``),
         #: never part of it: dropped whenever a world is bound, rebuilt from it on first use
         self.derived: dict[str, Any] = {}
-        #: Xen's host scheduler (model/xensched.py) when the world has its state, else None: ``cpu.wake`` asks it
-        #: whether a waking vCPU must wait for its pCPU, and a vCPU leaving the agenda tells it (``cpu.blocked``)
+        #: Xen's host scheduler (model/xensched.py: a ``Sched`` bound to the world's state, built by every bind) when
+        #: the world has its state, else None: ``cpu.wake`` asks it whether a waking vCPU must wait for its pCPU, and
+        #: a vCPU leaving the agenda tells it (``cpu.blocked``)
         self.xsched: Any = None
 
     def bind(self, eng: Engine) -> None:
@@ -114,13 +115,14 @@ class Model:
         eng.w = w = as_world(eng.w)
         k.eng, k.w = eng, w
         k.probed = "probes" in w      # (built with the world: probes.build)
+        k.hvm = type(pl := w.get("platform")) is dict and pl.get("kind") == "xen-hvm"
         self.derived.clear()
         x = w.get("xen")
         self.xsched = None
         if x and "sched" in x:
             from msidbg.model import xensched
             if xensched.valid(w):
-                self.xsched = xensched
+                self.xsched = xensched.Sched(w)
         eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
             eng.prov = Prov(eng) if self.prov else NoProv(eng)  # type: ignore[attr-defined]

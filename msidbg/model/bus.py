@@ -133,10 +133,9 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     dest = (lo >> 12) & 0xFF
     vector = data & 0xFF
     cpus = w.cpus
-    if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest].online
-            and cpus[dest].apic_id == dest      # deliver_to's common case (one physical APIC), inlined
-            and "apic_off" not in cpus[dest]._extra):   # (a software-disabled APIC: deliver_vector)
-        c = cpus[dest]
+    if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and (c := cpus[dest]).online
+            and c.apic_id == dest      # deliver_to's common case (one physical APIC), inlined
+            and "apic_off" not in c._extra):   # (a software-disabled APIC: deliver_vector)
         irr_src = c.irr_src
         if vector in irr_src:   # coalescing into a pending bit: apic.receive merges the sources
             _receive(c, vector, [dev, idx, n])

@@ -101,7 +101,7 @@ class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
     __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent",
-                 "probed", "step_watch", "spun")
+                 "probed", "step_watch", "spun", "hvm")
 
     def __init__(self) -> None:
         self.flow = Flow()
@@ -122,6 +122,9 @@ class Ctx:
         self.silent = 0
         #: the world has probes armed (``w["probes"]``, built with it; set by ``Model.bind``)
         self.probed = False
+        #: the world is an HVM guest's (``platform.kind`` "xen-hvm"; set by ``Model.bind``: a world's platform does
+        #: not change while it runs): the hot path's tests of it read this flag
+        self.hvm = False
         #: called after each program step, with (stack, frame, pc), while re-executing known history with ``probed``
         #: set (every step goes through ``_run``): the debugger's ``Session.written_by`` (whyheld12)
         self.step_watch: Any = None
@@ -412,7 +415,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             else:
                 _stopper_runs(k, c)
         elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:
-            if (not proc.stack or proc.wait is not None) and w.platform["kind"] == "xen-hvm" \
+            if k.hvm and (not proc.stack or proc.wait is not None) \
                     and ("unmask_later" in w.xen or "migrate_later" in w.xen) and _woken(eng, c):
                 pass    # the interrupt woke a halted vCPU: Xen's schedule-in was this step; it accepts next
             else:
@@ -490,7 +493,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                     xs.block(eng, c)
                 return None
         elif not c.online or ((proc.irqs_off or ((c.irr == _EMPTY or acceptable(c) < 0)
-                                                  and not c._extra.get("upcall"))) and (
+                                                  and not ("upcall" in (e := c._extra) and e["upcall"]))) and (
                 proc.wait is not None if proc.stack else proc.done is None)):
             c.queued = False
             if (xs := eng.model.xsched) is not None:

@@ -231,43 +231,111 @@ def _insert(s: dict[str, Any], q: list[int], v: int, yielding: bool = False) -> 
 
 
 # --- wake and block --------------------------------------------------------------------------------------------
-def wake(eng: Any, c: Any) -> bool:
-    """A blocked vCPU becomes runnable (``vcpu_wake`` -> the scheduler's wake: credit boosts an UNDER vCPU that
-    is not "just" migrating; both put it on the runqueue and tickle). On an idle pCPU it runs at once (False:
-    the caller queues its CPU). On a pCPU another vCPU runs it waits on the runqueue (True: its ``queued`` is set
-    and it has no agenda item), and the pCPU's next schedule() is set: now when the waker is to preempt (credit:
-    a higher priority; credit2: more credit, the running one past its ratelimit), else the running vCPU's slice
-    end. (Every wake-up of a halted vCPU of a Xen guest comes here: the state is ``valid`` since it was bound.)"""
-    w = eng.w
-    x = w.xen
-    s = x["sched"]
-    v = c.id
-    p = x["pcpu"][v]
-    pri = s.get("pri")
-    if pri is not None:     # credit
-        migr = s["migr"]
-        if migr[v]:
-            migr[v] = False        # csched_vcpu_wake: test_and_clear_bit(CSCHED_FLAG_VCPU_MIGRATING)
-        elif pri[v] == UNDER:
-            pri[v] = BOOST
-    run = s["run"]
-    cur = run.get(p)
-    if cur is None or cur == v:
-        now = w.now
-        run[p] = v
-        s["since"][v] = now     # (and the pCPU's last schedule(): ``_timer`` reads the later of it and tlast)
-        if pri is None:
-            s["burnt"][v] = now
-            if s["credit"][v] <= 0:     # csched2_schedule picks it: the reset condition
-                _reset_credit(w, s, v, now)
-        return False
-    q = s["runq"].setdefault(p, [])
-    if v in q:
+class Sched:
+    """The scheduler's entry points on the hot path (``Model.xsched``), bound to one world's state: ``Model.bind``
+    builds one for every world it installs whose state is ``valid`` (time travel and restores go through it), so
+    the containers it holds -- ``w.xen["pcpu"]`` and the state's lists and maps, which the model only ever updates
+    in place -- are that world's. A vCPU woken onto an idle pCPU, or blocking with nobody waiting, is a few list
+    and map writes here, without the dict lookups of the state's keys on every call (perf31)."""
+
+    __slots__ = ("w", "s", "pcpu", "run", "runq", "since", "credit", "burnt", "pri", "migr", "yld")
+
+    def __init__(self, w: World) -> None:
+        x = w.xen
+        s = x["sched"]
+        self.w = w
+        self.s = s
+        self.pcpu: list[int] = x["pcpu"]
+        self.run: dict[int, int] = s["run"]
+        self.runq: dict[int, list[int]] = s["runq"]
+        self.since: list[int] = s["since"]
+        # credit2's: burnt by ``block`` when the state has credits (None under credit)
+        c2 = "credit" in s
+        self.credit: list[int] | None = s["credit"] if c2 else None
+        self.burnt: list[int] | None = s["burnt"] if c2 else None
+        # credit's: a wake-up boosts when the state has priorities (``valid``: it has them without credits)
+        self.pri: list[int] | None = s.get("pri")
+        self.migr: list[bool] | None = s.get("migr")
+        # credit before 9fdd2f3c9c: a YIELD flag kept past a rate-limited yield (audit25), None otherwise
+        self.yld: list[bool] | None = s.get("yld")
+
+    def wake(self, eng: Any, c: Any) -> bool:
+        """A blocked vCPU becomes runnable (``vcpu_wake`` -> the scheduler's wake: credit boosts an UNDER vCPU
+        that is not "just" migrating; both put it on the runqueue and tickle). On an idle pCPU it runs at once
+        (False: the caller queues its CPU). On a pCPU another vCPU runs it waits on the runqueue (True: its
+        ``queued`` is set and it has no agenda item), and the pCPU's next schedule() is set: now when the waker is
+        to preempt (credit: a higher priority; credit2: more credit, the running one past its ratelimit), else the
+        running vCPU's slice end. (Every wake-up of a halted vCPU of a Xen guest comes here.)"""
+        v = c.id
+        p = self.pcpu[v]
+        pri = self.pri
+        if pri is not None:     # credit
+            migr = self.migr
+            if migr[v]:     # type: ignore[index]
+                migr[v] = False        # type: ignore[index]  # csched_vcpu_wake: test_and_clear_bit(MIGRATING)
+            elif pri[v] == UNDER:
+                pri[v] = BOOST
+        run = self.run
+        cur = run.get(p)
+        if cur is None or cur == v:
+            now = self.w.now
+            run[p] = v
+            self.since[v] = now     # (and the pCPU's last schedule(): ``_timer`` reads the later of it and tlast)
+            if pri is None:
+                self.burnt[v] = now     # type: ignore[index]
+                if self.credit[v] <= 0:     # type: ignore[index]  # csched2_schedule picks it: the reset condition
+                    _reset_credit(self.w, self.s, v, now)
+            return False
+        s = self.s
+        q = self.runq.setdefault(p, [])
+        if v in q:
+            return True
+        _insert(s, q, v)
+        c.queued = True
+        _tickle(eng, s, p, v, cur, self.w.now)
         return True
-    _insert(s, q, v)
-    c.queued = True
-    _tickle(eng, s, p, v, cur, w.now)
-    return True
+
+    def block(self, eng: Any, c: Any) -> None:
+        """The vCPU stops being runnable (its CPU record leaves the agenda: ``hlt`` -> ``vcpu_block``, an ioreq, an
+        offline): it leaves its pCPU (credit2 burns its credit: ``_burn``, inline), whose schedule() picks the next
+        waiting vCPU now."""
+        v = c.id
+        p = self.pcpu[v]
+        run = self.run
+        if run.get(p) == v:
+            burnt = self.burnt
+            if burnt is not None:
+                now = self.w.now
+                if now > burnt[v]:
+                    self.credit[v] -= now - burnt[v]     # type: ignore[index]
+                    burnt[v] = now
+            del run[p]
+            if self.yld is not None:
+                self.yld[v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
+            if self.runq:
+                _left(eng, self.s, p, "block")
+        elif runq := self.runq:
+            q = runq.get(p)
+            if q and v in q:
+                q.remove(v)
+                if not q:
+                    _dropped(eng, self.s, p)
+
+    def spinning(self, eng: Any, v: int) -> None:
+        spinning(eng, v)
+
+    def waits(self, w: World, v: int) -> bool:
+        return waits(w, v)
+
+
+def wake(eng: Any, c: Any) -> bool:
+    """``Sched.wake`` on the engine's world (a caller without the model's ``Sched``)."""
+    return Sched(eng.w).wake(eng, c)
+
+
+def block(eng: Any, c: Any) -> None:
+    """``Sched.block`` on the engine's world."""
+    Sched(eng.w).block(eng, c)
 
 
 def _schedule_in(s: dict[str, Any], p: int, v: int, now: int) -> None:
@@ -293,31 +361,6 @@ def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int) -> 
     _arm(eng, p, _timer(w, s, p, cur, now), "slice")
     if _spins(w, w.cpus[cur]):
         _arm_yield(eng, p, now + PLE_WINDOW_NS)
-
-
-def block(eng: Any, c: Any) -> None:
-    """The vCPU stops being runnable (its CPU record leaves the agenda: ``hlt`` -> ``vcpu_block``, an ioreq, an
-    offline): it leaves its pCPU (credit2 burns its credit), whose schedule() picks the next waiting vCPU now."""
-    x = eng.w.xen
-    s = x["sched"]
-    v = c.id
-    p = x["pcpu"][v]
-    run = s["run"]
-    runq = s["runq"]
-    if run.get(p) == v:
-        if "credit" in s:
-            _burn(s, v, eng.w.now)
-        del run[p]
-        if "yld" in s:
-            s["yld"][v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
-        if runq:
-            _left(eng, s, p, "block")
-    elif runq:
-        q = runq.get(p)
-        if q and v in q:
-            q.remove(v)
-            if not q:
-                _dropped(eng, s, p)
 
 
 def _left(eng: Any, s: dict[str, Any], p: int, why: str) -> None:

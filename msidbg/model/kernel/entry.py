@@ -393,7 +393,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         else:
             _eoi(k.cpu)
         k.ev(_APIC_EOI, None, v, 0, 0, "eoi")
-        if k.w.platform["kind"] == "xen-hvm":     # (a test on every interrupt: no call elsewhere)
+        if k.hvm:     # (platform.kind "xen-hvm"; a test on every interrupt: no call elsewhere)
             xen_guest_eoi(k, v)
         if deferred:
             desc.lock = -1
@@ -834,8 +834,8 @@ def flow_fast(desc: Any, me: int) -> bool:
     was the last in the action, so no other CPU can be in it). False: the flow handler goes through
     ``may_run`` -- ``spin_on_lock``'s queue, then IRQD_IRQ_INPROGRESS -- the one path to the lock for every
     locker that finds it held or waited for."""
-    try:    # (slots, not .get(): both exist once the irq has been handled here)
-        return desc.inprogress == me and lock_word_clear(desc)
+    try:    # (slots, not .get(): both exist once the irq has been handled here; ``lock_word_clear``, inlined)
+        return desc.inprogress == me and desc.lock == -1 and "lock_wait" not in desc._extra
     except AttributeError:  # (a descriptor of an older world without them: absent slots)
         return False
 
