@@ -1536,9 +1536,29 @@ Revisions:
   tests/test_kernel31.py. The mutex's owner is the task: a task select_fallback_rq moves off an offlined CPU
   carries the lock it holds (hotplug.install_task; msidbg keys the holder by CPU, so before this the moved task
   could not release its own lock: tests/test_cpuhot2's retarget probe spun for ever).
+- 19: (xen33) A vCPU whose stopper thread spins in stop_machine is running for Xen's host scheduler, not blocked
+  (reading ``kernel.hotplug.stopper-spins``: Linux kernel/stop_machine.c multi_cpu_stop's ``do { cpu_relax_yield()
+  / stop_machine_yield() ... } while (curstate != MULTI_STOP_EXIT)`` read in 4.13.9, 5.15.24 and 6.12.19 trees,
+  x86 cpu_relax = rep_nop, no x86 / Xen PV override; Xen RELEASE-4.19.0 vmx.c's PAUSE-loop exit, reading
+  ``xen.sched.ple-yield``): ``hotplug.stop_spin`` (a CPU that acked PREPARE or DISABLE_IRQ, the requester's own
+  stopper, the dying CPU until take_cpu_down is handed to it -- the cpu_down frame gains ``tcd`` on Xen worlds)
+  keeps its pCPU in ``xensched`` (``stop_spin``); a stopped vCPU that cannot run when the stoppers are woken
+  (another vCPU runs on its pCPU, or a lower-numbered halted vCPU takes the idle pCPU they share:
+  ``hotplug.sched_late``) is among the late ones (note "vCPUn waits for pCPUm (vCPUk runs there)"), and a spinner
+  preempted on the runqueue acks the next state only when it runs again (DISABLING; ``xensched.kick``). An HVM
+  spinner's PAUSE-loop exit yields every 2048 ns to a waiter with work; a PV one keeps the pCPU to a tickle or its
+  slice's end. stop_machine's wake-up of a vCPU that must wait makes no schedule-in (its hvm_migrate_pirqs at its
+  real one). credit's ``csched_tick`` ends a running vCPU's BOOST at the first 10 ms tick after its schedule-in
+  (reading ``xen.sched.credit-tick``: RELEASE-4.1.0 / 4.5.0 / 4.11.0 sched_credit.c csched_vcpu_acct,
+  csched_tick_resume aligns the ticker to the period), read lazily at a tickle, schedule(), block or migration
+  (without it the BOOSTed PV spinner kept a shared pCPU for ever). Before, the spinner was taken as blocked and
+  every stopper acked at once: two vCPUs sharing a pCPU passed the rendezvous together. tests/xen33 a01..a05
+  (4.5, 4.11, 4.19.2; HVM and PV): a01 take_cpu_down at 3.004 ms (was 3.0 ms), a02 (PV credit) at 63.002 ms,
+  a04 (PV credit2) 23.5 ms. A sweep of the 559 Xen scenario files in tests/ and scenarios/ against revision 18:
+  every event sequence identical (none shares a pCPU across a cpu_offline); shipped goldens unchanged.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 18
+MODEL = 19

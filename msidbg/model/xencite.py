@@ -1503,8 +1503,8 @@ reading("xen.sched.one-per-pcpu", "A host pCPU runs one vCPU at a time (per_cpu(
         "after a vcpu_migrate keeps both vCPUs: the model reads the migration as the vCPU's hard affinity to that "
         "pCPU alone (xl vcpu-pin), since credit's __runq_tickle and load balancing and credit2's runq_tickle "
         "hand a waiting vCPU to an idle pCPU only within its hard affinity. No other domain's vCPU runs on the "
-        "modelled pCPUs. A vCPU spinning in stop_machine with interrupts off is taken as blocked (it is "
-        "off the agenda: Xen would run it to its slice end).",
+        "modelled pCPUs. A vCPU spinning in stop_machine's multi_cpu_stop is running (it holds its pCPU: "
+        "kernel.hotplug.stopper-spins, xen33; xen30 took it as blocked).",
         source=(XEN_CREDIT_411, XEN_CREDIT2_412),
         quote="if ( unlikely(curr_on_cpu(vc->processor) == vc) ) { ... return; } if ( unlikely(__vcpu_on_runq("
               "svc)) ) { ... return; } ... /* Put the VCPU on the runq and tickle CPUs */ runq_insert(svc); "
@@ -1525,8 +1525,8 @@ reading("xen.sched.credit-boost", "credit: a vCPU waking with UNDER priority is 
         "run less than the ratelimit (1000 us from 64908a0466, 4.2; none before) until it has -- never less than "
         "CSCHED_MIN_TIMER (100 us) ahead -- and otherwise puts it back on the runqueue and runs the head; the "
         "time slice is 30 ms (CSCHED_DEFAULT_TSLICE_MS; CSCHED_MSECS_PER_TSLICE before 4.2). Every vCPU starts "
-        "UNDER. Left: credit accounting (csched_acct every 30 ms: OVER, parked vCPUs) and csched_tick's reset of "
-        "a running BOOST vCPU to UNDER every 10 ms -- a BOOST priority stays until the vCPU is migrated.",
+        "UNDER. csched_tick's reset of a running BOOST vCPU to UNDER: xen.sched.credit-tick (xen33; before, a "
+        "BOOST stayed for ever). Left: credit accounting (csched_acct every 30 ms: OVER, parked vCPUs).",
         source=(XEN_CREDIT_411, XEN_CREDIT_41, XEN_CREDIT_RATELIMIT, XEN_CREDIT_NOBOOST),
         quote="if ( !migrating && svc->pri == CSCHED_PRI_TS_UNDER && !test_bit(CSCHED_FLAG_VCPU_PARKED, "
               "&svc->flags) ) { ... svc->pri = CSCHED_PRI_TS_BOOST; } (csched_vcpu_wake) / if ( "
@@ -1549,6 +1549,26 @@ reading("xen.sched.credit2", "credit2: every vCPU starts with CSCHED2_CREDIT_INI
               "(is_preemptable) / if ( (yield || svc->credit > snext->credit) && ... ) snext = svc; "
               "(runq_candidate) / if ( time < min_time ) { time = min_time; ... } else if (time > "
               "CSCHED2_MAX_TIMER) { time = CSCHED2_MAX_TIMER; (csched2_runtime)", module=M)
+XEN_CREDIT_TICK = (Source(X, "RELEASE-4.11.0", "xen/common/sched_credit.c",
+                          "csched_tick -> csched_vcpu_acct (BOOST -> UNDER), csched_tick_resume (now + period - now % "
+                          "period), tick_period_us = tslice / CSCHED_TICKS_PER_TSLICE", "4.2 .. 4.11"),
+                   Source(X, "RELEASE-4.5.0", "xen/common/sched_credit.c", "csched_vcpu_acct, csched_tick_resume",
+                          "4.5 (the same)"),
+                   Source(X, "RELEASE-4.1.0", "xen/common/sched_credit.c",
+                          "csched_vcpu_acct (BOOST -> UNDER), CSCHED_MSECS_PER_TICK 10", "4.0 .. 4.1"))
+reading("xen.sched.credit-tick", "credit: every pCPU's ticker runs csched_tick each tick_period_us (the 30 ms slice "
+        "over CSCHED_TICKS_PER_TSLICE 3: 10 ms; CSCHED_MSECS_PER_TICK 10 before 4.2), and csched_vcpu_acct ends the "
+        "running vCPU's BOOST: it is UNDER from the first tick after its schedule-in. A pCPU that idled re-arms the "
+        "ticker at a multiple of the period (csched_tick_resume), so msidbg takes the ticks at multiples of 10 ms "
+        "and reads a vCPU's priority lazily, when a tickle, a schedule(), a block or a migration needs it. So a "
+        "vCPU that keeps a pCPU (a stopper spinning in multi_cpu_stop) loses its BOOST and a waiting UNDER vCPU "
+        "runs at the slice's end (before, the runner stayed BOOST for ever and kept the pCPU). Not represented: "
+        "csched_acct's credit (OVER), csched_runq_sort, the tick's migration check (_csched_cpu_pick).",
+        source=XEN_CREDIT_TICK,
+        quote="if ( svc->pri == CSCHED_PRI_TS_BOOST ) { svc->pri = CSCHED_PRI_TS_UNDER; (csched_vcpu_acct) / "
+              "set_timer(&spc->ticker, now + MICROSECS(prv->tick_period_us) - now % MICROSECS(prv->tick_period_us) "
+              "); (csched_tick_resume) / prv->tick_period_us = timeslice_ms * 1000 / prv->ticks_per_tslice;",
+        module=M)
 XEN_PLE = Source(X, "RELEASE-4.19.0", "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/vmx/vmx.c, "
                  "xen/common/sched/core.c", "ple_gap / ple_window (Pause-Loop Exiting controls), "
                  "vmx_vmexit_handler EXIT_REASON_PAUSE_INSTRUCTION -> SCHEDOP_yield, vcpu_yield", "4.0 ..")
@@ -1560,8 +1580,11 @@ reading("xen.sched.ple-yield", "An HVM vCPU spinning in a PAUSE loop (cpu_relax 
         "runs. RELEASE-4.0.0, 4.5.0, 4.11.0 and 4.19.0 read (the same handler and window). msidbg: the yield comes PLE_WINDOW_NS (2048 ns: 4096 ticks at an "
         "assumed 2 GHz TSC; the host's TSC rate is not modelled) after the spin's first poll -- or after a vCPU "
         "starts waiting behind a spinning one -- and only while a vCPU waits (a lone spinner's exits change "
-        "nothing). Not represented: AMD's Pause Filter, PV guests (no PLE; Linux's PV spinlocks block in "
-        "SCHEDOP_poll), Linux's PV qspinlock on HVM (pv_wait after SPIN_THRESHOLD loops).",
+        "nothing). The same for a stopper spinning in multi_cpu_stop (xen33, kernel.hotplug.stopper-spins): it "
+        "yields when a vCPU with work waits (not when only other spinners do: that switch is not represented). "
+        "Not represented: AMD's Pause Filter, PV guests (no PLE: a PV spinner keeps the pCPU to a tickle or its "
+        "slice's end; Linux's PV spinlocks block in SCHEDOP_poll), Linux's PV qspinlock on HVM (pv_wait after "
+        "SPIN_THRESHOLD loops).",
         source=(XEN_PLE,),
         quote="static unsigned int __read_mostly ple_window = 4096; ... * Time is measured based on a counter that "
               "runs at the same rate as the TSC (vmcs.c) / case EXIT_REASON_PAUSE_INSTRUCTION: "

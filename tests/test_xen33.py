@@ -1,0 +1,147 @@
+"""xen33: a vCPU spinning in stop_machine is running for Xen's scheduler (reading ``kernel.hotplug.stopper-spins``;
+Linux kernel/stop_machine.c multi_cpu_stop's cpu_relax loop read in 4.13.9, 5.15.24 and 6.12.19 trees, x86
+cpu_relax = rep_nop) -- it holds its pCPU, an HVM vCPU's PAUSE-loop exit yields it (``xen.sched.ple-yield``), a
+PV one keeps it to its slice's end -- and credit's csched_tick ends a running vCPU's BOOST at the first 10 ms tick
+(``xen.sched.credit-tick``, RELEASE-4.1.0 / 4.5.0 / 4.11.0 sched_credit.c). Before, the spinner was taken as
+blocked: two vCPUs sharing a pCPU acked every state of the rendezvous at once (the whole offline at 3 ms), and a
+BOOSTed runner kept a shared pCPU for ever.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from msidbg.debugger.headless import check
+from msidbg.model import xensched
+from msidbg.model.cite import READINGS
+from msidbg.scenario import load_scenario
+from tests.conftest import run_to_end, totals
+
+DIR = Path(__file__).resolve().parent / "xen33"
+FILES = sorted(DIR.glob("*.yaml"))
+_CACHE: dict[str, Any] = {}
+
+
+def _run(prefix: str) -> Any:
+    if prefix not in _CACHE:
+        (path,) = DIR.glob(f"{prefix}-*.yaml")
+        _CACHE[prefix] = run_to_end(load_scenario(str(path)))
+    return _CACHE[prefix]
+
+
+def _events(eng: Any) -> list[tuple[int, str, int | None, dict[str, Any]]]:
+    return [(e.time_ns, e.kind, e.cpu, dict(e.fields)) for e in eng.log.events(1, len(eng.log) + 1)]
+
+
+def _sched(eng: Any) -> list[tuple[int, int, int]]:
+    return [(t, f["pcpu"], f["vcpu"]) for t, k, _, f in _events(eng) if k == "xen.sched"]
+
+
+def _acks(eng: Any) -> list[tuple[int, int | None, str]]:
+    """(time, the acking CPU, its text) of every multi_cpu_stop ack."""
+    return [(t, c, f["what"]) for t, k, c, f in _events(eng) if k == "kernel" and f["prog"] == "multi_cpu_stop"]
+
+
+def _tcd(eng: Any) -> int:
+    return next(t for t, k, _, f in _events(eng) if k == "kernel" and f["what"].startswith("take_cpu_down: CPU"))
+
+
+def _done(eng: Any) -> int:
+    return next(t for t, k, _, f in _events(eng) if k == "action.done" and f["do"] == "cpu_offline")
+
+
+def test_there_are_five_files() -> None:
+    assert len(FILES) == 5
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_file_matches_its_expect_block(path: Path) -> None:
+    assert check(load_scenario(str(path))) == []
+
+
+def test_readings_are_registered() -> None:
+    for key in ("kernel.hotplug.stopper-spins", "xen.sched.credit-tick", "xen.sched.ple-yield"):
+        assert READINGS[key].status == "confirmed"
+    assert "holds its pCPU" in READINGS["xen.sched.one-per-pcpu"].text
+
+
+def test_a01_hvm_ple_exits_pass_the_rendezvous_one_vcpu_at_a_time() -> None:
+    eng = _run("a01")
+    ev = _events(eng)
+    note = next(f["what"] for t, k, _, f in ev if k == "kernel" and f["what"].startswith("stop_machine: the stopper"))
+    assert note == ("stop_machine: the stopper thread of CPU2 waits (MULTI_STOP_PREPARE): vCPU2 waits for pCPU1 "
+                    "(vCPU1 runs there)")
+    # vCPU 1 spins holding pCPU 1; each PAUSE-loop exit (2048 ns) yields to the vCPU with an ack to make
+    assert _sched(eng) == [(3_002_048, 1, 2), (3_004_096, 1, 1)]
+    assert [(t, c) for t, c, _ in _acks(eng)] == [(3_002_048, 2), (3_004_096, 1)]
+    assert _acks(eng)[0][2] == "migration/2: MULTI_STOP_PREPARE acked"
+    assert _acks(eng)[1][2].endswith("the last: every CPU has interrupts off (MULTI_STOP_RUN)")
+    assert _tcd(eng) == 3_004_096
+    # vCPU 2's schedule-in (moved while halted) is where hvm_migrate_pirqs runs -- not at stop_machine's wake-up
+    mig = [t for t, k, _, f in ev if k == "xen.migrate" and f["vcpu"] == 2]
+    assert mig == [2_000_000, 3_002_048]
+    assert totals(eng, "n0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+    assert eng.w.xen["sched"]["run"] == {} and eng.w.xen["sched"]["runq"] == {}
+
+
+def test_a02_pv_spinner_keeps_the_pcpu_to_its_slice_end_and_the_tick_unboosts_it() -> None:
+    eng = _run("a02")
+    # no PLE on PV: vCPU 1 (BOOSTed at its wake-up, unboosted by the 10 ms tick) keeps pCPU 1 to the slice's end
+    assert _sched(eng)[:2] == [(33_000_000, 1, 2), (63_000_000, 1, 1)]
+    assert [(t, c) for t, c, _ in _acks(eng)] == [(33_000_000, 2), (63_002_000, 1)]
+    assert _tcd(eng) == 63_002_000 and _done(eng) == 64_009_500
+    # n1's upcall for vCPU 1 (preempted in multi_cpu_stop, interrupts on) waits for its schedule-in at 63 ms, and is
+    # taken before its DISABLE_IRQ ack
+    ev = _events(eng)
+    up = [(t, k, c) for t, k, c, f in ev if 40_000_000 <= t <= 63_002_000 and k in ("xen.pirq", "xen.callback",
+                                                                                    "irq.handler")]
+    assert up == [(40_000_800, "xen.pirq", None), (63_000_000, "xen.callback", 1), (63_000_500, "irq.handler", 1)]
+    assert totals(eng, "n1") == {"raised": 1, "delivered": 1, "lost": 0, "spurious": 0}
+    assert eng.w.xen["sched"]["pri"][1] == xensched.UNDER
+
+
+def test_a02_without_the_tick_the_boosted_spinner_would_never_yield() -> None:
+    # the lazy tick: a BOOST vCPU that has run across a 10 ms multiple is UNDER when a decision reads it
+    s: dict[str, Any] = {"pri": [xensched.BOOST, xensched.BOOST], "since": [3_000_000, 10_000_000]}
+    xensched._tick(s, 0, 9_999_999)
+    assert s["pri"][0] == xensched.BOOST
+    xensched._tick(s, 0, 10_000_000)
+    xensched._tick(s, 1, 19_999_999)    # (scheduled in at the 10 ms tick itself: its first tick is at 20 ms)
+    assert s["pri"] == [xensched.UNDER, xensched.BOOST]
+    xensched._tick(s, 1, 20_000_000)
+    assert s["pri"][1] == xensched.UNDER
+
+
+def test_a03_pre_4_7_the_dying_vcpu_runs_take_cpu_down_at_the_third_exit() -> None:
+    eng = _run("a03")
+    assert eng.w.behaviour["xen_credit_migrate_noboost"] is False
+    assert _sched(eng)[:3] == [(3_002_048, 1, 3), (3_004_096, 1, 1), (3_006_144, 1, 3)]
+    assert [(t, c) for t, c, _ in _acks(eng)] == [(3_002_048, 3), (3_004_096, 1)]
+    assert _tcd(eng) == 3_006_144
+    assert totals(eng, "n0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+def test_a04_credit2_pv_waits_for_the_slice_armed_at_the_spinners_schedule_in() -> None:
+    eng = _run("a04")
+    assert eng.w.behaviour["xen_sched"] == "credit2"
+    assert _sched(eng)[:3] == [(13_000_000, 1, 2), (23_000_000, 1, 2), (23_500_000, 1, 1)]
+    assert [(t, c) for t, c, _ in _acks(eng)] == [(13_000_000, 2), (23_500_000, 1)]
+    assert _tcd(eng) == 23_500_000 and _done(eng) == 24_507_500
+
+
+def test_a05_the_requesters_own_stopper_holds_its_pcpu() -> None:
+    eng = _run("a05")
+    assert _sched(eng)[:2] == [(3_002_048, 0, 1), (3_004_096, 0, 0)]
+    assert [(t, c) for t, c, _ in _acks(eng)] == [(3_002_048, 1), (3_004_096, 0)]
+    assert _acks(eng)[1][2] == ("migration/0: interrupts off, MULTI_STOP_DISABLE_IRQ acked, the last: every CPU has "
+                                "interrupts off (MULTI_STOP_RUN)")
+    assert totals(eng, "n0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+def test_runs_are_deterministic() -> None:
+    from msidbg.sim.world import state_hash
+    a = run_to_end(load_scenario(str(FILES[0])))
+    assert state_hash(a.w) == state_hash(_run("a01").w) and len(a.log) == len(_run("a01").log)
