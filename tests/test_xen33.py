@@ -53,8 +53,8 @@ def _done(eng: Any) -> int:
     return next(t for t, k, _, f in _events(eng) if k == "action.done" and f["do"] == "cpu_offline")
 
 
-def test_there_are_five_files() -> None:
-    assert len(FILES) == 5
+def test_there_are_nine_files() -> None:
+    assert len(FILES) == 9
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -141,7 +141,63 @@ def test_a05_the_requesters_own_stopper_holds_its_pcpu() -> None:
     assert totals(eng, "n0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
 
 
+def test_a06_a_task_preempted_on_the_runqueue_goes_on_after_the_exit() -> None:
+    eng = _run("a06")
+    ev = _events(eng)
+    # vCPU 1 (its probe's task preempted by the stopper, then by vCPU 0's PAUSE-loop exit) acks between vCPU 0's spins
+    assert [(t, c) for t, c, _ in _acks(eng)] == [(3_002_048, 1), (3_004_096, 0)]
+    done = {f["action"]: (t, c, f["result"]) for t, k, c, f in ev if k == "action.done"}
+    assert done[3][1:] == (1, 0) and done[3][0] > _done(eng)      # the probe ends on vCPU 1, after the offline
+    assert totals(eng, "n1") == {"raised": 1, "delivered": 1, "lost": 0, "spurious": 0}
+
+
 def test_runs_are_deterministic() -> None:
     from msidbg.sim.world import state_hash
     a = run_to_end(load_scenario(str(FILES[0])))
     assert state_hash(a.w) == state_hash(_run("a01").w) and len(a.log) == len(_run("a01").log)
+
+
+# --- xen.msix-memory-decoded: Xen 4.6+'s memory_decoded (RELEASE-4.6.0 .. 4.19.0 msi.c) ---------------------------
+def _held(eng: Any) -> list[tuple[int, str]]:
+    return [(t, f["why"]) for t, k, _, f in _events(eng) if k == "msi.held"]
+
+
+@pytest.mark.parametrize("prefix", ["b01", "b03"])
+def test_b01_b03_an_undecoded_mask_leaves_the_function_masked(prefix: str) -> None:
+    eng = _run(prefix)
+    assert eng.w.behaviour["xen_msix_memory_decoded"] is True and eng.w.behaviour["qemu_cmd_decode_emulated"] is False
+    # the remap's unbind (Memory still off) fell back to the Function Mask; nothing cleared host_maskall since
+    assert eng.w.xen["maskall"] == {"eth0": [True, False]}
+    assert eng.w.devices["eth0"]["msix"]["ctrl"] & (1 << 14)
+    assert eng.w.devices["eth0"]["cmd"] & 2     # the device decodes again
+    assert [t for t, _ in _held(eng)] == [5_000_000, 5_010_000, 5_020_000, 7_000_000, 7_010_000, 7_020_000]
+    assert {why for _, why in _held(eng)} == {"PBA: function masked"}
+    tbl = [(t, f["how"]) for t, k, _, f in _events(eng) if k == "xen.msixtbl"]
+    assert tbl[0] == (4_000_000, "ctrl write: guest_mask_msi_irq, memory not decoded: Function Mask set "
+                                 "(host_maskall): cannot mask IRQ")
+    assert not [e for e in _events(eng) if e[1] == "msix.unclaimed"]     # no writel reaches the device
+    assert totals(eng, "eth0") == {"raised": 9, "delivered": 3, "lost": 6, "spurious": 0}
+
+
+def test_b02_xen_4_5_drops_the_writel_and_sets_no_function_mask() -> None:
+    eng = _run("b02")
+    assert eng.w.behaviour["xen_msix_memory_decoded"] is False
+    assert "maskall" not in eng.w.xen and not eng.w.devices["eth0"]["msix"]["ctrl"] & (1 << 14)
+    assert [t for t, k, _, _ in _events(eng) if k == "msix.unclaimed"] == [4_000_000]     # the guest's writel, lost
+    assert _held(eng) == []
+    assert totals(eng, "eth0") == {"raised": 9, "delivered": 9, "lost": 0, "spurious": 0}
+
+
+def test_dom0_message_control_write_gets_host_maskall() -> None:
+    from msidbg.model import xen as X
+    (path,) = DIR.glob("b01-*.yaml")
+    w = run_to_end(load_scenario(str(path))).w      # (a run of its own: this test writes its world)
+    assert X.dom0_msix_ctrl(w, "eth0", 0x8000) == 0x8000 | 0x4000      # host_maskall ORed in
+    assert w.xen["maskall"]["eth0"] == [True, False]
+    assert X.dom0_msix_ctrl(w, "eth0", 0xC000) == 0xC000 and w.xen["maskall"]["eth0"] == [True, True]
+
+
+def test_the_pairing_is_no_longer_refused() -> None:
+    from msidbg.scenario import load_scenario_text
+    text = (DIR / "b01-x46-memoff-mask-function-masked.yaml").read_text()
+    assert load_scenario_text(text, "b01.yaml").platform.kind == "xen-hvm"

@@ -1556,6 +1556,20 @@ Revisions:
   (4.5, 4.11, 4.19.2; HVM and PV): a01 take_cpu_down at 3.004 ms (was 3.0 ms), a02 (PV credit) at 63.002 ms,
   a04 (PV credit2) 23.5 ms. A sweep of the 559 Xen scenario files in tests/ and scenarios/ against revision 18:
   every event sequence identical (none shares a pCPU across a cpu_offline); shipped goldens unchanged.
+  (xen33) Xen 4.6+'s memory_decoded (reading ``xen.msix-memory-decoded``: RELEASE-4.6.0 msi.c -- 082fdc6ce8,
+  0dba393db0, 484d7c852e, none in 4.5.x -- the same at 4.7.0, 4.11.0, 4.19.0; new row ``xen_msix_memory_decoded``,
+  scoped to Xen worlds: every Xen run's state hash moves): msi_set_mask_bit's MSI-X mask of a device that does not decode sets the Function Mask and
+  host_maskall instead of a writel into nothing, an unmask writes nothing, the decoding path leaves Message Control
+  alone, and Xen's intercept of dom0's / QEMU's Message Control writes ORs host_maskall in (the world gains
+  ``xen.maskall[dev]`` once host_maskall is set; 575e18d54d, 4.13, clears it only at assignment, not modelled);
+  write_msi_msg writes nothing with MSI-X Enable clear; msix_capability_init fails PHYSDEVOP_map_pirq with -ENXIO
+  without decoding (MSI-X disabled, host_maskall left set). The scenario no longer refuses a 4.6+ Xen with
+  ``qemu_cmd_decode_emulated: false``; msixtbl_write's guest mask there (guest_mask_msi_irq) emits ``xen.msixtbl``
+  instead of a table write the device drops. tests/xen33 b01 (4.6) / b03 (4.14): the guest's mask with Memory
+  Space off masks the function for good, 3 of 9 delivered, 6 held; b02 (4.5): 9 of 9. tests/test_qemu29 and
+  test_why_whatif asserted the refusal: now the 4.19 run (3 of 9) and a judged xen_msi_mask flip. Shipped goldens:
+  the 12 Xen scenarios' state hashes (ordered and random) move with the new row, events unchanged; the 559-file
+  Xen sweep: every event sequence identical.
 """
 
 from __future__ import annotations

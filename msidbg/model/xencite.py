@@ -331,12 +331,42 @@ reading("xen.msix-mask-undecoded", "Before 4.6 Xen writes an MSI-X entry's Vecto
         "device still signals the old one, which stays mapped (irq_complete_move frees it only after an interrupt "
         "on the new vector). A guest's raw table write Xen handles shows it (msix.unclaimed); Xen's own writes are "
         "part of the hypercall and emit nothing. msixtbl_read answers a guest's Vector Control read with readl of the physical "
-        "entry: all ones from a device that does not decode. From RELEASE-4.6.0 msi_set_mask_bit checks memory_decoded and falls back to "
-        "the Function Mask ('cannot mask IRQ %d: masking MSI-X on Dom%d's ...'): not modelled, the scenario refuses "
-        "a pre-XSA-126 QEMU with xen_msi_mask combined.", source=(XEN_MSI_MASK_45, QEMU_CMD_OLD),
+        "entry: all ones from a device that does not decode. From RELEASE-4.6.0 Xen tests memory_decoded instead: "
+        "reading xen.msix-memory-decoded (xen33; before it the scenario refused a pre-XSA-126 QEMU with xen_msi_mask "
+        "combined).", source=(XEN_MSI_MASK_45, QEMU_CMD_OLD),
         quote="case PCI_CAP_ID_MSIX: { int offset = PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET; writel(flag, "
         "entry->mask_base + offset); readl(entry->mask_base + offset); (4.5.0) / if ( likely(memory_decoded(pdev)) ) "
         "(4.6.0)", module=M)
+XEN_MSI_DECODED = (Source(X, "RELEASE-4.6.0", "xen/arch/x86/msi.c, xen/arch/x86/pci.c, xen/arch/x86/traps.c, "
+                          "xen/arch/x86/mm.c", "memory_decoded, msix_memory_decoded, write_msi_msg, msi_set_mask_bit, "
+                          "msix_capability_init, pci_msi_conf_write_intercept (port I/O and MMCFG)",
+                          "4.6 .. (082fdc6ce8, 0dba393db0, 484d7c852e: first in RELEASE-4.6.0, none in 4.5.1 .. 4.5.5)"),
+                   Source(X, "RELEASE-4.19.0", "xen/arch/x86/msi.c", "msi_set_mask_bit, msix_capability_init, "
+                          "pci_reset_msix_state (575e18d54d, 4.13: host_maskall cleared at assignment)",
+                          "4.6 .. 4.19 (the same code read at RELEASE-4.7.0, 4.11.0 and 4.19.0)"))
+reading("xen.msix-memory-decoded", "From RELEASE-4.6.0 (082fdc6ce8 'x86/MSI-X: be more careful during teardown', "
+        "0dba393db0 'access MSI-X table only after having enabled MSI-X', 484d7c852e 'track host and guest mask-all "
+        "requests separately'; the same code through 4.19) Xen reads Command's Memory Space before it touches an "
+        "MSI-X table (msixtbl_write's guest mask included: guest_mask_msi_irq). msi_set_mask_bit: decoding, the writel of Vector Control (with MSI-X disabled around "
+        "Enable | Function Mask, then Message Control as it was) and, MSI-X enabled, 'break' -- host_maskall and "
+        "Message Control untouched; not decoding, a mask sets the Function Mask and host_maskall ('cannot mask IRQ "
+        "%d: masking MSI-X on Dom%d's ...', once per domain) and an unmask writes nothing (unmask_msi_irq: WARN). "
+        "Xen's intercept of dom0's Message Control writes keeps guest_maskall and ORs host_maskall in; only "
+        "pci_reset_msix_state at assignment (575e18d54d, 4.13) clears it. So after one undecoded mask the whole "
+        "function stays masked and its signals wait in the PBA. write_msi_msg writes nothing without decoding or "
+        "without MSI-X Enable (msix_memory_decoded). msix_capability_init (every PHYSDEVOP_map_pirq of an MSI-X "
+        "entry) sets host_maskall and Enable | Function Mask, and without decoding disables MSI-X and fails "
+        "-ENXIO, host_maskall left set. msidbg: xen.set_phys_mask / _set_mask_checked, map_pirq, _write_msg, "
+        "dom0_msix_ctrl (row xen_msix_memory_decoded), the record xen.maskall[dev] = [host_maskall, guest_maskall] (made when host_maskall is "
+        "first set). Reached with a guest whose Memory Space write reaches the device (qemu_cmd_decode_emulated "
+        "false): the release pairings have XSA-126 from 4.6, so on 4.6+ that is the switch's; the one-line "
+        "warning is not an event.",
+        source=XEN_MSI_DECODED,
+        quote="if ( likely(memory_decoded(pdev)) ) { writel(flag, ...); ... if ( likely(control & "
+              "PCI_MSIX_FLAGS_ENABLE) ) break; flag = 1; } else if ( flag && !(control & PCI_MSIX_FLAGS_MASKALL) ) "
+              "{ ... maskall = 1; ... } pdev->msix->host_maskall = maskall; (msi_set_mask_bit) / if ( "
+              "pdev->msix->host_maskall ) *data |= PCI_MSIX_FLAGS_MASKALL; (pci_msi_conf_write_intercept)",
+        module="msidbg.model.xen")
 reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion of the BAR) only while the guest's "
         "Memory Space bit is set: xen_pt_pci_write_config calls pci_default_write_config, whose "
         "pci_update_mappings removes a BAR without PCI_COMMAND_MEMORY. A table access Xen's vMSI-X intercept does "

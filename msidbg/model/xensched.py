@@ -258,7 +258,9 @@ def wake(eng: Any, c: Any) -> bool:
         return False
     if cur is not None and v in (s["runq"].get(p) or ()):
         # (a vCPU preempted while it spun in multi_cpu_stop, with work again -- an interrupt, the next state,
-        # MULTI_STOP_EXIT: it is runnable, it still waits; a spinning runner's PAUSE loop exits for it)
+        # MULTI_STOP_EXIT: it is runnable, it still waits -- ``queued`` as every waiter with work; a spinning
+        # runner's PAUSE loop exits for it)
+        c.queued = True
         kick(eng, v)
         return True
     pri = s.get("pri")
