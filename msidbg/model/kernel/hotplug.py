@@ -602,6 +602,8 @@ def sched_late(w: Any, cpus: list[int], req: int) -> list[int]:
     held = {p: v for p, v in s["run"].items()}
     late = []
     for cid in cpus:
+        if in_ioreq(w.cpus[cid]):
+            continue    # (blocked in Xen until QEMU's completion: it holds no pCPU, and is late anyway)
         p = pcpu[cid]
         cur = held.get(p)
         if cur is None:
