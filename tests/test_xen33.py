@@ -201,3 +201,25 @@ def test_the_pairing_is_no_longer_refused() -> None:
     from msidbg.scenario import load_scenario_text
     text = (DIR / "b01-x46-memoff-mask-function-masked.yaml").read_text()
     assert load_scenario_text(text, "b01.yaml").platform.kind == "xen-hvm"
+
+
+@pytest.mark.parametrize("xen,written", [("4.5", True), ("4.6", False)])
+def test_write_msi_msg_needs_msix_enable_from_4_6(xen: str, written: bool) -> None:
+    """msix_memory_decoded (RELEASE-4.6.0 write_msi_msg): 'if ( !(control & PCI_MSIX_FLAGS_ENABLE) ) return 0;' --
+    with MSI-X disabled Xen's host message is not written (-ENXIO); 4.5 writes it whatever Enable says."""
+    from msidbg.model import xen as X
+    from msidbg.scenario import load_scenario_text
+    qemu = ", qemu: qemu-xen-4.5.0" if xen == "4.5" else ""
+    text = (f'name: w\nseed: 1\ncpus: 2\nplatform: {{kind: xen-hvm, xen: "{xen}"{qemu}}}\nkernel: {{version: "4.9"}}\n'
+            'devices:\n  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 2}}\n'
+            'run:\n  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}\n')
+    eng = run_to_end(load_scenario_text(text, "w.yaml"))
+    d = eng.w.devices["eth0"]
+    irq = eng.w.xen["entry_irq"][X.key("eth0", 0)]
+    hirq = eng.w.xen["irqs"][irq]
+    d["msix"]["ctrl"] &= ~0x8000        # MSI-X disabled at the device
+    before = d["msix"]["table"][0]["data"]
+    hirq["vector"] = before + 1         # a host move's new vector
+    X._write_msg(eng, hirq, False)
+    assert (d["msix"]["table"][0]["data"] == before + 1) is written
+    assert eng.w.behaviour["xen_msix_memory_decoded"] is not written
