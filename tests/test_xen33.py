@@ -53,8 +53,8 @@ def _done(eng: Any) -> int:
     return next(t for t, k, _, f in _events(eng) if k == "action.done" and f["do"] == "cpu_offline")
 
 
-def test_there_are_nine_files() -> None:
-    assert len(FILES) == 9
+def test_there_are_ten_files() -> None:
+    assert len(FILES) == 10
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -149,6 +149,20 @@ def test_a06_a_task_preempted_on_the_runqueue_goes_on_after_the_exit() -> None:
     done = {f["action"]: (t, c, f["result"]) for t, k, c, f in ev if k == "action.done"}
     assert done[3][1:] == (1, 0) and done[3][0] > _done(eng)      # the probe ends on vCPU 1, after the offline
     assert totals(eng, "n1") == {"raised": 1, "delivered": 1, "lost": 0, "spurious": 0}
+
+
+def test_a07_a_vcpu_blocked_on_an_ioreq_holds_no_pcpu() -> None:
+    eng = _run("a07")
+    ev = _events(eng)
+    notes = [f["what"] for t, k, _, f in ev if k == "kernel" and f["what"].startswith("stop_machine: the stopper")]
+    assert notes == ["stop_machine: the stopper thread of CPU2 waits (MULTI_STOP_PREPARE): vCPU2 blocked in Xen on a "
+                     "QEMU ioreq (_VPF_blocked_in_xen) until QEMU completes the trapped access"]
+    # QEMU's completion wakes vCPU 2 through Xen's scheduler: its schedule-in comes before its ack
+    sched = [(t, p, v) for t, p, v in _sched(eng) if t < 403_000_000]
+    assert sched == [(402_000_000, 2, 2), (402_002_048, 2, 3)]
+    assert [(t, c) for t, c, _ in _acks(eng)] == [(402_000_000, 2), (402_002_048, 3)]
+    assert _tcd(eng) == 402_002_048
+    assert totals(eng, "n0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
 
 
 def test_runs_are_deterministic() -> None:

@@ -1555,7 +1555,10 @@ Revisions:
   every stopper acked at once: two vCPUs sharing a pCPU passed the rendezvous together. tests/xen33 a01..a05
   (4.5, 4.11, 4.19.2; HVM and PV): a01 take_cpu_down at 3.004 ms (was 3.0 ms), a02 (PV credit) at 63.002 ms,
   a04 (PV credit2) 23.5 ms. A sweep of the 559 Xen scenario files in tests/ and scenarios/ against revision 18:
-  every event sequence identical (none shares a pCPU across a cpu_offline); shipped goldens unchanged.
+  every event sequence identical (none shares a pCPU across a cpu_offline); shipped goldens unchanged. Also: a
+  vCPU blocked on a QEMU ioreq holds no pCPU at the stoppers' wake-up, and QEMU's completion wakes its stopper
+  through the scheduler (qemu._complete scheduled it directly, so it ran while another vCPU held its pCPU;
+  tests/xen33 a07); a vCPU that blocks drops its pending PAUSE-loop exit (a stale "no PAUSE-loop exit" event).
   (xen33) Xen 4.6+'s memory_decoded (reading ``xen.msix-memory-decoded``: RELEASE-4.6.0 msi.c -- 082fdc6ce8,
   0dba393db0, 484d7c852e, none in 4.5.x -- the same at 4.7.0, 4.11.0, 4.19.0; new row ``xen_msix_memory_decoded``,
   scoped to Xen worlds: every Xen run's state hash moves): msi_set_mask_bit's MSI-X mask of a device that does not decode sets the Function Mask and

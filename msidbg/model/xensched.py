@@ -332,6 +332,7 @@ def block(eng: Any, c: Any) -> None:
         else:
             _tick(s, v, w.now)
         del run[p]
+        eng.unschedule(lambda it: _yield_item(it, p))   # (its PAUSE loop ended: no exit ahead -- xen33)
         if runq:
             _left(eng, s, p, "block")
     elif runq:
