@@ -396,25 +396,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str, switches: Mappi
     _check_legacy_vectors(scn, top, root)
     _check_apic_ids(top, scn)
     _check_intx(scn, top)
-    _check_cmd_passthrough(scn, top)
     return scn
-
-
-def _check_cmd_passthrough(scn: Scenario, top: Fields) -> None:
-    """A guest behind a pre-XSA-126 QEMU (``qemu_cmd_decode_emulated`` false) can switch off the device's
-    Memory Space. Xen 4.5's msi_set_mask_bit then writes the table into nothing (modelled); 4.6's
-    (xen_msi_mask combined, RELEASE-4.6.0 xen/arch/x86/msi.c) checks memory_decoded and falls back to the
-    Function Mask ("cannot mask IRQ"), which msidbg does not model."""
-    if scn.platform.kind != "xen-hvm":
-        return
-    table = scn.behaviour.plain(scn.platform.kind)
-    if table.get("qemu_cmd_decode_emulated", True) or table.get("xen_msi_mask") != "combined":
-        return
-    node = top.items["platform"].value
-    item = node.get("qemu_cmd_decode_emulated") or node.get("xen_msi_mask") or node.get("xen") or node.get("kind")
-    fail("platform.qemu_cmd_decode_emulated", item, "a guest's Memory Space write reaching the device under Xen "
-         "4.6 or later (msi_set_mask_bit's memory_decoded fallback to the Function Mask) is not modelled (expected "
-         "qemu_cmd_decode_emulated: true, or xen_msi_mask before combined: platform.xen 4.5 or older)")
 
 
 def _overridden(kernel: Kernel, switches: Mapping[str, Any]) -> Kernel:

@@ -19,13 +19,22 @@ from msidbg.scenario import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# --- the reference: xensched.wake / block before perf31 (b601ae92), verbatim but for the module prefix ----------
+# --- the reference: xensched.wake / block as module functions (b601ae92, with xen33's stop_machine spinner and
+# csched_tick and audit25's kept YIELD flag, as merged), verbatim but for the module prefix -----------------------
 def ref_wake(X: Any, eng: Any, c: Any) -> bool:
     w = eng.w
     x = w.xen
     s = x["sched"]
     v = c.id
     p = x["pcpu"][v]
+    run = s["run"]
+    cur = run.get(p)
+    if cur == v:
+        return False
+    if cur is not None and v in (s["runq"].get(p) or ()):
+        c.queued = True
+        X.kick(eng, v)
+        return True
     pri = s.get("pri")
     if pri is not None:     # credit
         migr = s["migr"]
@@ -33,9 +42,7 @@ def ref_wake(X: Any, eng: Any, c: Any) -> bool:
             migr[v] = False
         elif pri[v] == X.UNDER:
             pri[v] = X.BOOST
-    run = s["run"]
-    cur = run.get(p)
-    if cur is None or cur == v:
+    if cur is None:
         now = w.now
         run[p] = v
         s["since"][v] = now
@@ -45,8 +52,6 @@ def ref_wake(X: Any, eng: Any, c: Any) -> bool:
                 X._reset_credit(w, s, v, now)
         return False
     q = s["runq"].setdefault(p, [])
-    if v in q:
-        return True
     X._insert(s, q, v)
     c.queued = True
     X._tickle(eng, s, p, v, cur, w.now)
@@ -54,7 +59,11 @@ def ref_wake(X: Any, eng: Any, c: Any) -> bool:
 
 
 def ref_block(X: Any, eng: Any, c: Any) -> None:
-    x = eng.w.xen
+    w = eng.w
+    if w.kernel["hotplug"] >= 0 and X._stop_spins(w, c):
+        X.stop_spin(eng, c)
+        return
+    x = w.xen
     s = x["sched"]
     v = c.id
     p = x["pcpu"][v]
@@ -62,10 +71,13 @@ def ref_block(X: Any, eng: Any, c: Any) -> None:
     runq = s["runq"]
     if run.get(p) == v:
         if "credit" in s:
-            X._burn(s, v, eng.w.now)
+            X._burn(s, v, w.now)
+        else:
+            X._tick(s, v, w.now)
         del run[p]
         if "yld" in s:
-            s["yld"][v] = False     # audit25's kept YIELD flag (credit before 9fdd2f3c9c)
+            s["yld"][v] = False
+        eng.unschedule(("yield-items", p))
         if runq:
             X._left(eng, s, p, "block")
     elif runq:
@@ -107,7 +119,7 @@ class _Calls:
 
     def __init__(self, monkeypatch: Any) -> None:
         self.log: list[tuple[Any, ...]] = []
-        for name in ("_tickle", "_left", "_dropped", "_reset_credit"):
+        for name in ("_tickle", "_left", "_dropped", "_reset_credit", "kick"):
             monkeypatch.setattr(xensched, name, self._rec(name))
 
     def _rec(self, name: str) -> Any:
@@ -120,7 +132,7 @@ class _Calls:
 
 def _world(s: dict[str, Any], pcpu: list[int], now: int) -> Any:
     xen = {"sched": s, "pcpu": pcpu}
-    w = SimpleNamespace(xen=xen, now=now)
+    w = SimpleNamespace(xen=xen, now=now, kernel={"hotplug": -1})
     return w
 
 
@@ -140,7 +152,9 @@ def test_sched_wake_and_block_match_the_module_functions_they_replaced(monkeypat
         for impl in ("ref", "new"):
             s2, pcpu2 = copy.deepcopy(s), list(pcpu)
             w = _world(s2, pcpu2, now)
-            eng = SimpleNamespace(w=w)
+            # (the PAUSE-loop exit a block drops: recorded by pCPU -- the predicate is a closure over it)
+            eng = SimpleNamespace(w=w, unschedule=lambda pred, log=calls.log: log.append(
+                ("unschedule", pred if isinstance(pred, tuple) else ("yield-items", pred.__closure__[0].cell_contents))))
             c = SimpleNamespace(id=v, queued=False)
             del calls.log[:]
             if impl == "ref":

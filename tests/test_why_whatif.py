@@ -211,11 +211,12 @@ def test_a_flipped_run_that_does_not_end_is_cut_and_not_judged(monkeypatch: pyte
     s.run()
     w = what_if(s, s.armed_hits()[0], Budget(run_seconds=0.5))
     bad = {f.switch: f for f in w.flips if f.error}
-    assert sorted(bad) == ["xen_msi_mask", "xen_msix_unmask_completion"]
+    assert sorted(bad) == ["xen_msix_unmask_completion"]
     assert "did not end within 0.5 s" in bad["xen_msix_unmask_completion"].error
-    # (qemu29, revision 17) XS41's QEMU predates XSA-126: xen_msi_mask 'combined' (Xen 4.6's memory_decoded
-    # fallback) with the guest's Memory Space reaching the device is refused, so that flip is not judged either
-    assert "platform.qemu_cmd_decode_emulated" in bad["xen_msi_mask"].error
+    # (xen33, revision 19) XS41's QEMU predates XSA-126: its xen_msi_mask 'combined' flip was refused at load
+    # (qemu29) until Xen 4.6's memory_decoded was modelled (reading xen.msix-memory-decoded); it runs now and keeps
+    # the symptom
+    assert {f.switch for f in w.flips if not f.error and f.symptom_gone is False} >= {"xen_msi_mask"}
     assert w.ended == "done" and len(w.flips) == w.candidates and not w.gone()
     assert "not judged: platform.xen_msix_unmask_completion=true" in w.text()
 

@@ -214,6 +214,24 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_msix_memory_decoded", "xen", BOOL, True,
+        "Xen reads the device's Memory Space before it touches an MSI-X table (memory_decoded): msi_set_mask_bit's "
+        "mask of a device that does not decode falls back to the Function Mask and sets host_maskall, which "
+        "stays ORed into dom0's Message Control writes; an unmask writes nothing; write_msi_msg needs decoding and "
+        "MSI-X Enable; msix_capability_init fails PHYSDEVOP_map_pirq with -ENXIO. Before, a plain writel the "
+        "device drops (reading xen.msix-memory-decoded)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.5.0 xen/arch/x86/msi.c has no memory_decoded: msi_set_mask_bit and write_msi_msg "
+                     "writel the table unconditionally",
+        history=(
+            Change("4.6", True, "082fdc6ce8 x86/MSI-X: be more careful during teardown + 0dba393db0 x86/MSI-X: "
+                   "access MSI-X table only after having enabled MSI-X + 484d7c852e x86/MSI-X: track host and "
+                   "guest mask-all requests separately",
+                   note="all three first in RELEASE-4.6.0 (git tag --contains); none in RELEASE-4.5.1 .. 4.5.5 "
+                        "(4.5.5's msi.c has no memory_decoded)"),
+        ),
+    ),
+    Switch(
         "xen_credit_migrate_noboost", "xen", BOOL, True,
         "credit: a vCPU woken by vcpu_migrate (csched_cpu_pick set CSCHED_FLAG_VCPU_MIGRATING) is not BOOSTed, "
         "so it does not preempt the UNDER vCPU running on its new pCPU; a blocked vCPU keeps the flag until its "

@@ -616,7 +616,11 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
             spoll_irqs_on(k.eng, c.id)
         if c.stopped == "prepare" and not c.queued:
             # stop_machine waited for this vCPU (hotplug.in_ioreq): the instruction retired, its stopper
-            # thread runs next (cpu.wake leaves a CPU in stop_machine alone)
+            # thread runs next (cpu.wake leaves a CPU in stop_machine alone) -- once Xen's scheduler runs it: woken
+            # (vcpu_wake) behind another vCPU on its pCPU, it waits on the runqueue (xensched.wake; xen33)
+            xs = k.eng.model.xsched
+            if xs is not None and xs.wake(k.eng, c):
+                return
             c.queued = True
             k.eng.schedule(max(c.busy_until, k.w.now), "cpu", c.id)
             return

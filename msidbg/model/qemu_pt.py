@@ -230,6 +230,9 @@ def write_through(k: Any, loc: dict[str, Any]) -> None:
         e["msix"]["enabled"] = bool(loc["bits"] & MSIX_ENABLE)
         e["msix"]["maskall"] = bool(loc["bits"] & MSIX_MASKALL)
         offset, size, value = MSIX_CTRL, 2, (d["msix"]["ctrl"] & ~(MSIX_ENABLE | MSIX_MASKALL)) | loc["bits"]
+        # QEMU's write reaches the device through dom0's config access, which Xen intercepts (4.6+: the Function
+        # Mask while host_maskall is set -- xen33, reading xen.msix-memory-decoded)
+        value = X.dom0_msix_ctrl(k.w, dev, value)
     elif "bits" in loc:
         bits = loc["bits"]
         if loc.get("setup") and loc.get("ret", 0):

@@ -1612,6 +1612,43 @@ Revisions:
   with MSI set up gain ``kernel.pci.D.sysfs`` (state hash); every golden's provenance digest moves: its recorded
   stacks name (program, step) pairs, and the steps of msi_capability_init / msix_capability_init after the
   new populate step are numbered one later (in every release: the step is a no-op from 5.17).
+  (xen33) A vCPU whose stopper thread spins in stop_machine is running for Xen's host scheduler, not blocked
+  (reading ``kernel.hotplug.stopper-spins``: Linux kernel/stop_machine.c multi_cpu_stop's ``do { cpu_relax_yield()
+  / stop_machine_yield() ... } while (curstate != MULTI_STOP_EXIT)`` read in 4.13.9, 5.15.24 and 6.12.19 trees,
+  x86 cpu_relax = rep_nop, no x86 / Xen PV override; Xen RELEASE-4.19.0 vmx.c's PAUSE-loop exit, reading
+  ``xen.sched.ple-yield``): ``hotplug.stop_spin`` (a CPU that acked PREPARE or DISABLE_IRQ, the requester's own
+  stopper, the dying CPU until take_cpu_down is handed to it -- the cpu_down frame gains ``tcd`` on Xen worlds)
+  keeps its pCPU in ``xensched`` (``stop_spin``); a stopped vCPU that cannot run when the stoppers are woken
+  (another vCPU runs on its pCPU, or a lower-numbered halted vCPU takes the idle pCPU they share:
+  ``hotplug.sched_late``) is among the late ones (note "vCPUn waits for pCPUm (vCPUk runs there)"), and a spinner
+  preempted on the runqueue acks the next state only when it runs again (DISABLING; ``xensched.kick``). An HVM
+  spinner's PAUSE-loop exit yields every 2048 ns to a waiter with work; a PV one keeps the pCPU to a tickle or its
+  slice's end. stop_machine's wake-up of a vCPU that must wait makes no schedule-in (its hvm_migrate_pirqs at its
+  real one). credit's ``csched_tick`` ends a running vCPU's BOOST at the first 10 ms tick after its schedule-in
+  (reading ``xen.sched.credit-tick``: RELEASE-4.1.0 / 4.5.0 / 4.11.0 sched_credit.c csched_vcpu_acct,
+  csched_tick_resume aligns the ticker to the period), read lazily at a tickle, schedule(), block or migration
+  (without it the BOOSTed PV spinner kept a shared pCPU for ever). Before, the spinner was taken as blocked and
+  every stopper acked at once: two vCPUs sharing a pCPU passed the rendezvous together. tests/xen33 a01..a05
+  (4.5, 4.11, 4.19.2; HVM and PV): a01 take_cpu_down at 3.004 ms (was 3.0 ms), a02 (PV credit) at 63.002 ms,
+  a04 (PV credit2) 23.5 ms. A sweep of the 559 Xen scenario files in tests/ and scenarios/ against revision 18:
+  every event sequence identical (none shares a pCPU across a cpu_offline); shipped goldens unchanged. Also: a
+  vCPU blocked on a QEMU ioreq holds no pCPU at the stoppers' wake-up, and QEMU's completion wakes its stopper
+  through the scheduler (qemu._complete scheduled it directly, so it ran while another vCPU held its pCPU;
+  tests/xen33 a07); a vCPU that blocks drops its pending PAUSE-loop exit (a stale "no PAUSE-loop exit" event).
+  (xen33) Xen 4.6+'s memory_decoded (reading ``xen.msix-memory-decoded``: RELEASE-4.6.0 msi.c -- 082fdc6ce8,
+  0dba393db0, 484d7c852e, none in 4.5.x -- the same at 4.7.0, 4.11.0, 4.19.0; new row ``xen_msix_memory_decoded``,
+  scoped to Xen worlds: every Xen run's state hash moves): msi_set_mask_bit's MSI-X mask of a device that does not decode sets the Function Mask and
+  host_maskall instead of a writel into nothing, an unmask writes nothing, the decoding path leaves Message Control
+  alone, and Xen's intercept of dom0's / QEMU's Message Control writes ORs host_maskall in (the world gains
+  ``xen.maskall[dev]`` once host_maskall is set; 575e18d54d, 4.13, clears it only at assignment, not modelled);
+  write_msi_msg writes nothing with MSI-X Enable clear; msix_capability_init fails PHYSDEVOP_map_pirq with -ENXIO
+  without decoding (MSI-X disabled, host_maskall left set). The scenario no longer refuses a 4.6+ Xen with
+  ``qemu_cmd_decode_emulated: false``; msixtbl_write's guest mask there (guest_mask_msi_irq) emits ``xen.msixtbl``
+  instead of a table write the device drops. tests/xen33 b01 (4.6) / b03 (4.14): the guest's mask with Memory
+  Space off masks the function for good, 3 of 9 delivered, 6 held; b02 (4.5): 9 of 9. tests/test_qemu29 and
+  test_why_whatif asserted the refusal: now the 4.19 run (3 of 9) and a judged xen_msi_mask flip. Shipped goldens:
+  the 12 Xen scenarios' state hashes (ordered and random) move with the new row, events unchanged; the 559-file
+  Xen sweep: every event sequence identical.
 """
 
 from __future__ import annotations

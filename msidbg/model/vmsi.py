@@ -143,6 +143,17 @@ def write(eng: Any, cpu: int, dev: str, entry: int, reg: str, value: int) -> str
     if combined(w):
         hirq["guest_masked"] = not unmask
         _because(eng, hirq)
+        if w.behaviour.get("xen_msix_memory_decoded") and not w.devices[dev]["cmd"] & CMD_MEMORY:
+            # guest_mask_msi_irq -> msi_set_mask_bit finds memory not decoded (4.6+): no writel reaches the device;
+            # a mask falls back to the Function Mask (reading xen.msix-memory-decoded, xen33)
+            from msidbg.model import xen as X  # (imported here: xen imports this module)
+            was = X.maskall_state(w, dev)[0]
+            X.set_phys_mask(eng, dev, entry, "msix", hirq["host_masked"] or not unmask)
+            how = ("Function Mask set (host_maskall): cannot mask IRQ" if X.maskall_state(w, dev)[0] and not was
+                   else "nothing written")
+            eng.emit(XEN_MSIXTBL, cpu, dev, entry, value, eng.s(f"ctrl write: guest_mask_msi_irq, memory not "
+                                                                f"decoded: {how}"))
+            return HANDLED
         device.table_write(eng, cpu, dev, entry, "ctrl", ENTRY_MASKBIT if hirq["host_masked"] or not unmask else 0)
         return HANDLED
     if hirq["host_masked"]:

@@ -27,10 +27,10 @@ from typing import Any
 from msidbg.model import acct, bus, device, hits, vmsi
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import CMD_MEMORY, ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
+from msidbg.model.hw import CMD_MEMORY, ENTRY_MASKBIT, MSI_64BIT, MSI_PVM, MSIX_ENABLE, MSIX_MASKALL
 
 World = Any     # a world record (sim/rec.py WorldRec)
-EINVAL, ENOSPC, EEXIST, EBUSY = 22, 28, 17, 16
+EINVAL, ENOSPC, EEXIST, EBUSY, ENXIO = 22, 28, 17, 16, 6
 
 #: the seed's domain: two SR-IOV NICs got pirqs 101..96, so the top MSI pirq is 101. A domU has
 #: nr_pirqs = nr_irqs_gsi + extra_domU_irqs (xen/common/domain.c, 32 unless the host boots with
@@ -247,6 +247,8 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
                     f"for {owner(rec)}: map_domain_pirq keeps the old mapping and reports success")
         _emuirq_at_map(eng, rec, pirq)
         return pirq
+    if kind == "msix" and _decode_checked(eng.w) and not eng.w.devices[dev]["cmd"] & CMD_MEMORY:
+        return _capability_init_undecoded(eng, dev, entry)
     irq, vector = _new_host_irq(x, pirq, dev, entry, kind)
     if irq < 0:
         return -ENOSPC
@@ -853,7 +855,13 @@ def _write_msg(eng: Any, hirq: dict[str, Any], split: bool, on: int = 0) -> None
         if not d["cmd"] & CMD_MEMORY:
             # writel through Xen's own mapping of the table (RELEASE-4.5.0 msi.c write_msi_msg): a device whose
             # Memory Space a pre-XSA-126 QEMU let the guest switch off decodes none of it, the entry keeps its
-            # old message (reading xen.msix-mask-undecoded; xenred30: the model wrote it)
+            # old message (reading xen.msix-mask-undecoded; xenred30: the model wrote it); from 4.6
+            # write_msi_msg tests msix_memory_decoded and writes nothing (-ENXIO): the same entry
+            return
+        if _decode_checked(eng.w) and not d["msix"]["ctrl"] & MSIX_ENABLE:
+            # 4.6+: msix_memory_decoded also wants MSI-X Enable ('if ( !(control & PCI_MSIX_FLAGS_ENABLE) )
+            # return 0;'): with MSI-X disabled write_msi_msg returns -ENXIO and the entry keeps its old message
+            # (reading xen.msix-memory-decoded)
             return
         msix = d["msix"]
         live = device.msix_live(msix, entry)
@@ -1065,10 +1073,13 @@ def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> No
     (RELEASE-4.5.0 xen/arch/x86/msi.c): on a device whose Memory Space is off -- only a guest behind
     a pre-XSA-126 QEMU can switch it off (``platform.qemu_cmd_decode_emulated`` false) -- nothing claims
     it and the entry keeps its bit (no event, as for the write that lands). 4.6's memory_decoded fallback
-    (Function Mask in config space, "cannot mask IRQ") is not modelled: the scenario refuses that pairing."""
+    (Function Mask in config space, "cannot mask IRQ") is ``_set_mask_checked`` (xen33)."""
     d = eng.w.devices[dev]
     P = eng.prov
     pd = P.dev(dev)
+    if kind == "msix" and _decode_checked(eng.w):
+        _set_mask_checked(eng, dev, d, entry, masked)
+        return
     if kind == "msix" and not d["cmd"] & CMD_MEMORY:
         if P.on and eng.fresh:
             # provenance (why30): the writel nothing claimed, linked to the Command that stopped the decoding (the
@@ -1082,13 +1093,7 @@ def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> No
                 P.dropped_unmask[ctrl] = r
         return
     if kind == "msix":
-        msix = d["msix"]
-        was = device.msix_live(msix, entry)
-        e = msix["table"][entry]
-        e["ctrl"] = (e["ctrl"] | ENTRY_MASKBIT) if masked else (e["ctrl"] & ~ENTRY_MASKBIT)
-        ctrl = PK.key(PK.REG, PK.reg_payload(pd, entry, 3))
-        P.write(PC.XEN, ctrl, int(masked), note=f"{'masks' if masked else 'unmasks'} {dev} entry {entry} (physical)")
-        device._entry_transition(eng, dev, d, entry, was, ctrl)
+        _writel_mask(eng, dev, d, pd, entry, masked)
         return
     P.write(PC.XEN, PK.key(PK.MSIREG, pd << 4 | 3), int(masked),
             note=f"{'masks' if masked else 'unmasks'} {dev} MSI message {entry} (physical)")
@@ -1096,6 +1101,123 @@ def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> No
     if msi["ctrl"] & MSI_PVM:
         value = msi["mask"] | (1 << entry) if masked else msi["mask"] & ~(1 << entry)
         device._set_msi_mask(eng, dev, d, value)
+
+
+def _writel_mask(eng: Any, dev: str, d: dict[str, Any], pd: int, entry: int, masked: bool) -> None:
+    """msi_set_mask_bit's writel of an MSI-X entry's Vector Control (the device decodes it)."""
+    msix = d["msix"]
+    was = device.msix_live(msix, entry)
+    e = msix["table"][entry]
+    e["ctrl"] = (e["ctrl"] | ENTRY_MASKBIT) if masked else (e["ctrl"] & ~ENTRY_MASKBIT)
+    ctrl = PK.key(PK.REG, PK.reg_payload(pd, entry, 3))
+    eng.prov.write(PC.XEN, ctrl, int(masked), note=f"{'masks' if masked else 'unmasks'} {dev} entry {entry} (physical)")
+    device._entry_transition(eng, dev, d, entry, was, ctrl)
+
+
+# --- 4.6+: memory_decoded (xen33) ------------------------------------------------------------------------------
+def _decode_checked(w: World) -> bool:
+    """Xen's MSI-X code tests memory_decoded before it touches the table (row ``xen_msix_memory_decoded``: from
+    RELEASE-4.6.0; RELEASE-4.5.0 msi.c has no such check)."""
+    return bool(w.behaviour.get("xen_msix_memory_decoded", False))
+
+
+def maskall_state(w: World, dev: str) -> tuple[bool, bool]:
+    """(host_maskall, guest_maskall) of ``dev``'s arch_msix. msidbg records them (``xen.maskall[dev]``) from the
+    first time Xen sets host_maskall and leaves it set; before, host_maskall is clear and guest_maskall is the
+    device's Function Mask bit (the last dom0 / QEMU write of it, which nothing else changed)."""
+    rec = w.xen.get("maskall", {}).get(dev)
+    if type(rec) is list and len(rec) == 2:
+        return bool(rec[0]), bool(rec[1])
+    return False, bool(w.devices[dev]["msix"]["ctrl"] & MSIX_MASKALL)
+
+
+def _set_maskall(w: World, dev: str, host: bool, guest: bool) -> None:
+    if host or dev in w.xen.get("maskall", {}):
+        w.xen.setdefault("maskall", {})[dev] = [host, guest]
+
+
+def _xen_msix_ctrl(eng: Any, dev: str, d: dict[str, Any], value: int, note: str) -> None:
+    """Xen's pci_conf_write16 of MSI-X Message Control (no event: part of the hypercall or intercept)."""
+    if value == d["msix"]["ctrl"]:
+        return
+    P = eng.prov
+    if P.on and eng.fresh:
+        P.write(PC.XEN, PK.key(PK.MSIXCTRL, P.dev(dev)), value, note=note)
+    device._set_msix_ctrl(eng, dev, d, value)
+
+
+def _set_mask_checked(eng: Any, dev: str, d: dict[str, Any], entry: int, flag: bool) -> None:
+    """msi_set_mask_bit's MSI-X case from RELEASE-4.6.0 (the same through 4.19): with the device decoding, the
+    writel of Vector Control (MSI-X disabled: Enable | Function Mask around it, then Message Control as it was,
+    Function Mask kept while host_maskall or guest_maskall). Without decoding a mask falls back to the Function
+    Mask -- host_maskall set, "cannot mask IRQ %d: masking MSI-X on Dom%d's %04x:%02x:%02x.%u" once per domain --
+    and an unmask writes nothing (unmask_msi_irq's WARN). Nothing but a device reset at assignment (575e18d54d,
+    4.13: pci_reset_msix_state) clears host_maskall again: the decoding path ``break``s before Message Control,
+    and Xen's intercept of dom0's Message Control writes ORs it in (``dom0_msix_ctrl``). So a guest that masks
+    while its device does not decode leaves the whole function masked (reading xen.msix-memory-decoded)."""
+    w = eng.w
+    control = d["msix"]["ctrl"]
+    host, guest = maskall_state(w, dev)
+    maskall = host
+    P = eng.prov
+    pd = P.dev(dev)
+    if d["cmd"] & CMD_MEMORY:
+        _writel_mask(eng, dev, d, pd, entry, flag)
+        if control & MSIX_ENABLE:
+            return          # 'break': host_maskall and Message Control stay as they were
+    elif flag and not control & MSIX_MASKALL:
+        maskall = True
+        if P.on and eng.fresh:
+            P.dep(PC.D_NO_MEMORY, PK.key(PK.CMD, pd))
+        text = (f"msi_set_mask_bit: {dev} does not decode memory: cannot mask IRQ of entry {entry}: masking MSI-X "
+                f"on Dom1's {dev} (Function Mask, host_maskall)")
+        _set_maskall(w, dev, maskall, guest)
+        _xen_msix_ctrl(eng, dev, d, control | MSIX_MASKALL, text)
+        return
+    elif P.on and eng.fresh:
+        # the mask or unmask nothing decodes (an unmask: unmask_msi_irq's WARN); provenance as before 4.6
+        ctrl = PK.key(PK.REG, PK.reg_payload(pd, entry, 3))
+        P.dep(PC.D_NO_MEMORY, PK.key(PK.CMD, pd))
+        r = P.write(PC.XEN_UNCLAIMED, ctrl, int(flag),
+                    note=f"msi_set_mask_bit: {dev} does not decode memory: entry {entry} not "
+                    f"{'masked' if flag else 'unmasked'} (no writel)")
+        if not flag and r >= 0:
+            P.dropped_unmask[ctrl] = r
+    _set_maskall(w, dev, maskall, guest)
+    _xen_msix_ctrl(eng, dev, d, control | MSIX_MASKALL if maskall or guest else control,
+                   f"msi_set_mask_bit: Message Control of {dev} back ({'Function Mask kept' if maskall or guest else 'as it was'})")
+
+
+def _capability_init_undecoded(eng: Any, dev: str, entry: int) -> int:
+    """msix_capability_init from RELEASE-4.6.0 (map_domain_pirq -> pci_enable_msi): 'msix->host_maskall = 1;' and
+    Enable | Function Mask written, then 'if ( unlikely(!memory_decoded(dev)) ) { pci_conf_write16(..., control &
+    ~PCI_MSIX_FLAGS_ENABLE); return -ENXIO; }' -- the map fails, MSI-X is disabled, and host_maskall stays set (that
+    path does not restore it): the next Message Control dom0 writes gets the Function Mask ORed in."""
+    w = eng.w
+    d = w.devices[dev]
+    _, guest = maskall_state(w, dev)
+    control = d["msix"]["ctrl"]
+    _set_maskall(w, dev, True, guest)
+    _xen_msix_ctrl(eng, dev, d, control & ~MSIX_ENABLE,
+                   f"msix_capability_init: {dev} does not decode memory: MSI-X disabled, -ENXIO (host_maskall stays set)")
+    P = eng.prov
+    if P.on and eng.fresh:
+        P.dep(PC.D_NO_MEMORY, PK.key(PK.CMD, P.dev(dev)))
+        P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, x_pirq(eng, dev, entry)), -ENXIO,
+                note=f"msix_capability_init: {dev} entry {entry}: memory not decoded, PHYSDEVOP_map_pirq fails -ENXIO")
+    return -ENXIO
+
+
+def dom0_msix_ctrl(w: World, dev: str, value: int) -> int:
+    """Xen's intercept of dom0's Message Control write (QEMU's, through dom0's config access: pci_conf_write_intercept
+    -> pci_msi_conf_write_intercept, port I/O and MMCFG alike, RELEASE-4.6.0 ..): 'pdev->msix->guest_maskall =
+    !!(*data & PCI_MSIX_FLAGS_MASKALL); if ( pdev->msix->host_maskall ) *data |= PCI_MSIX_FLAGS_MASKALL;'. Returns
+    the value the device gets."""
+    if not _decode_checked(w):
+        return value
+    host, _ = maskall_state(w, dev)
+    _set_maskall(w, dev, host, bool(value & MSIX_MASKALL))
+    return value | MSIX_MASKALL if host else value
 
 
 # (at the end: the kernel's interrupt entry calls back into Xen's vlapic_EOI_set)

@@ -331,12 +331,42 @@ reading("xen.msix-mask-undecoded", "Before 4.6 Xen writes an MSI-X entry's Vecto
         "device still signals the old one, which stays mapped (irq_complete_move frees it only after an interrupt "
         "on the new vector). A guest's raw table write Xen handles shows it (msix.unclaimed); Xen's own writes are "
         "part of the hypercall and emit nothing. msixtbl_read answers a guest's Vector Control read with readl of the physical "
-        "entry: all ones from a device that does not decode. From RELEASE-4.6.0 msi_set_mask_bit checks memory_decoded and falls back to "
-        "the Function Mask ('cannot mask IRQ %d: masking MSI-X on Dom%d's ...'): not modelled, the scenario refuses "
-        "a pre-XSA-126 QEMU with xen_msi_mask combined.", source=(XEN_MSI_MASK_45, QEMU_CMD_OLD),
+        "entry: all ones from a device that does not decode. From RELEASE-4.6.0 Xen tests memory_decoded instead: "
+        "reading xen.msix-memory-decoded (xen33; before it the scenario refused a pre-XSA-126 QEMU with xen_msi_mask "
+        "combined).", source=(XEN_MSI_MASK_45, QEMU_CMD_OLD),
         quote="case PCI_CAP_ID_MSIX: { int offset = PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET; writel(flag, "
         "entry->mask_base + offset); readl(entry->mask_base + offset); (4.5.0) / if ( likely(memory_decoded(pdev)) ) "
         "(4.6.0)", module=M)
+XEN_MSI_DECODED = (Source(X, "RELEASE-4.6.0", "xen/arch/x86/msi.c, xen/arch/x86/pci.c, xen/arch/x86/traps.c, "
+                          "xen/arch/x86/mm.c", "memory_decoded, msix_memory_decoded, write_msi_msg, msi_set_mask_bit, "
+                          "msix_capability_init, pci_msi_conf_write_intercept (port I/O and MMCFG)",
+                          "4.6 .. (082fdc6ce8, 0dba393db0, 484d7c852e: first in RELEASE-4.6.0, none in 4.5.1 .. 4.5.5)"),
+                   Source(X, "RELEASE-4.19.0", "xen/arch/x86/msi.c", "msi_set_mask_bit, msix_capability_init, "
+                          "pci_reset_msix_state (575e18d54d, 4.13: host_maskall cleared at assignment)",
+                          "4.6 .. 4.19 (the same code read at RELEASE-4.7.0, 4.11.0 and 4.19.0)"))
+reading("xen.msix-memory-decoded", "From RELEASE-4.6.0 (082fdc6ce8 'x86/MSI-X: be more careful during teardown', "
+        "0dba393db0 'access MSI-X table only after having enabled MSI-X', 484d7c852e 'track host and guest mask-all "
+        "requests separately'; the same code through 4.19) Xen reads Command's Memory Space before it touches an "
+        "MSI-X table (msixtbl_write's guest mask included: guest_mask_msi_irq). msi_set_mask_bit: decoding, the writel of Vector Control (with MSI-X disabled around "
+        "Enable | Function Mask, then Message Control as it was) and, MSI-X enabled, 'break' -- host_maskall and "
+        "Message Control untouched; not decoding, a mask sets the Function Mask and host_maskall ('cannot mask IRQ "
+        "%d: masking MSI-X on Dom%d's ...', once per domain) and an unmask writes nothing (unmask_msi_irq: WARN). "
+        "Xen's intercept of dom0's Message Control writes keeps guest_maskall and ORs host_maskall in; only "
+        "pci_reset_msix_state at assignment (575e18d54d, 4.13) clears it. So after one undecoded mask the whole "
+        "function stays masked and its signals wait in the PBA. write_msi_msg writes nothing without decoding or "
+        "without MSI-X Enable (msix_memory_decoded). msix_capability_init (every PHYSDEVOP_map_pirq of an MSI-X "
+        "entry) sets host_maskall and Enable | Function Mask, and without decoding disables MSI-X and fails "
+        "-ENXIO, host_maskall left set. msidbg: xen.set_phys_mask / _set_mask_checked, map_pirq, _write_msg, "
+        "dom0_msix_ctrl (row xen_msix_memory_decoded), the record xen.maskall[dev] = [host_maskall, guest_maskall] (made when host_maskall is "
+        "first set). Reached with a guest whose Memory Space write reaches the device (qemu_cmd_decode_emulated "
+        "false): the release pairings have XSA-126 from 4.6, so on 4.6+ that is the switch's; the one-line "
+        "warning is not an event.",
+        source=XEN_MSI_DECODED,
+        quote="if ( likely(memory_decoded(pdev)) ) { writel(flag, ...); ... if ( likely(control & "
+              "PCI_MSIX_FLAGS_ENABLE) ) break; flag = 1; } else if ( flag && !(control & PCI_MSIX_FLAGS_MASKALL) ) "
+              "{ ... maskall = 1; ... } pdev->msix->host_maskall = maskall; (msi_set_mask_bit) / if ( "
+              "pdev->msix->host_maskall ) *data |= PCI_MSIX_FLAGS_MASKALL; (pci_msi_conf_write_intercept)",
+        module="msidbg.model.xen")
 reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion of the BAR) only while the guest's "
         "Memory Space bit is set: xen_pt_pci_write_config calls pci_default_write_config, whose "
         "pci_update_mappings removes a BAR without PCI_COMMAND_MEMORY. A table access Xen's vMSI-X intercept does "
@@ -1521,8 +1551,8 @@ reading("xen.sched.one-per-pcpu", "A host pCPU runs one vCPU at a time (per_cpu(
         "after a vcpu_migrate keeps both vCPUs: the model reads the migration as the vCPU's hard affinity to that "
         "pCPU alone (xl vcpu-pin), since credit's __runq_tickle and load balancing and credit2's runq_tickle "
         "hand a waiting vCPU to an idle pCPU only within its hard affinity. No other domain's vCPU runs on the "
-        "modelled pCPUs. A vCPU spinning in stop_machine with interrupts off is taken as blocked (it is "
-        "off the agenda: Xen would run it to its slice end).",
+        "modelled pCPUs. A vCPU spinning in stop_machine's multi_cpu_stop is running (it holds its pCPU: "
+        "kernel.hotplug.stopper-spins, xen33; xen30 took it as blocked).",
         source=(XEN_CREDIT_411, XEN_CREDIT2_412),
         quote="if ( unlikely(curr_on_cpu(vc->processor) == vc) ) { ... return; } if ( unlikely(__vcpu_on_runq("
               "svc)) ) { ... return; } ... /* Put the VCPU on the runq and tickle CPUs */ runq_insert(svc); "
@@ -1546,8 +1576,8 @@ reading("xen.sched.credit-boost", "credit: a vCPU waking with UNDER priority is 
         "MICROSECS(prv->ratelimit_us)' (audit25: row xen_credit_ratelimit_rest; msidbg had the 4.8 form from 4.2) "
         "-- and otherwise puts it back on the runqueue and runs the head; the "
         "time slice is 30 ms (CSCHED_DEFAULT_TSLICE_MS; CSCHED_MSECS_PER_TSLICE before 4.2). Every vCPU starts "
-        "UNDER. Left: credit accounting (csched_acct every 30 ms: OVER, parked vCPUs) and csched_tick's reset of "
-        "a running BOOST vCPU to UNDER every 10 ms -- a BOOST priority stays until the vCPU is migrated.",
+        "UNDER. csched_tick's reset of a running BOOST vCPU to UNDER: xen.sched.credit-tick (xen33; before, a "
+        "BOOST stayed for ever). Left: credit accounting (csched_acct every 30 ms: OVER, parked vCPUs).",
         source=(XEN_CREDIT_411, XEN_CREDIT_41, XEN_CREDIT_RATELIMIT, XEN_CREDIT_NOBOOST, XEN_CREDIT_RATELIMIT_REST),
         quote="if ( !migrating && svc->pri == CSCHED_PRI_TS_UNDER && !test_bit(CSCHED_FLAG_VCPU_PARKED, "
               "&svc->flags) ) { ... svc->pri = CSCHED_PRI_TS_BOOST; } (csched_vcpu_wake) / if ( "
@@ -1572,6 +1602,26 @@ reading("xen.sched.credit2", "credit2: every vCPU starts with CSCHED2_CREDIT_INI
               "(is_preemptable) / if ( (yield || svc->credit > snext->credit) && ... ) snext = svc; "
               "(runq_candidate) / if ( time < min_time ) { time = min_time; ... } else if (time > "
               "CSCHED2_MAX_TIMER) { time = CSCHED2_MAX_TIMER; (csched2_runtime)", module=M)
+XEN_CREDIT_TICK = (Source(X, "RELEASE-4.11.0", "xen/common/sched_credit.c",
+                          "csched_tick -> csched_vcpu_acct (BOOST -> UNDER), csched_tick_resume (now + period - now % "
+                          "period), tick_period_us = tslice / CSCHED_TICKS_PER_TSLICE", "4.2 .. 4.11"),
+                   Source(X, "RELEASE-4.5.0", "xen/common/sched_credit.c", "csched_vcpu_acct, csched_tick_resume",
+                          "4.5 (the same)"),
+                   Source(X, "RELEASE-4.1.0", "xen/common/sched_credit.c",
+                          "csched_vcpu_acct (BOOST -> UNDER), CSCHED_MSECS_PER_TICK 10", "4.0 .. 4.1"))
+reading("xen.sched.credit-tick", "credit: every pCPU's ticker runs csched_tick each tick_period_us (the 30 ms slice "
+        "over CSCHED_TICKS_PER_TSLICE 3: 10 ms; CSCHED_MSECS_PER_TICK 10 before 4.2), and csched_vcpu_acct ends the "
+        "running vCPU's BOOST: it is UNDER from the first tick after its schedule-in. A pCPU that idled re-arms the "
+        "ticker at a multiple of the period (csched_tick_resume), so msidbg takes the ticks at multiples of 10 ms "
+        "and reads a vCPU's priority lazily, when a tickle, a schedule(), a block or a migration needs it. So a "
+        "vCPU that keeps a pCPU (a stopper spinning in multi_cpu_stop) loses its BOOST and a waiting UNDER vCPU "
+        "runs at the slice's end (before, the runner stayed BOOST for ever and kept the pCPU). Not represented: "
+        "csched_acct's credit (OVER), csched_runq_sort, the tick's migration check (_csched_cpu_pick).",
+        source=XEN_CREDIT_TICK,
+        quote="if ( svc->pri == CSCHED_PRI_TS_BOOST ) { svc->pri = CSCHED_PRI_TS_UNDER; (csched_vcpu_acct) / "
+              "set_timer(&spc->ticker, now + MICROSECS(prv->tick_period_us) - now % MICROSECS(prv->tick_period_us) "
+              "); (csched_tick_resume) / prv->tick_period_us = timeslice_ms * 1000 / prv->ticks_per_tslice;",
+        module=M)
 XEN_PLE = Source(X, "RELEASE-4.19.0", "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/vmx/vmx.c, "
                  "xen/common/sched/core.c", "ple_gap / ple_window (Pause-Loop Exiting controls), "
                  "vmx_vmexit_handler EXIT_REASON_PAUSE_INSTRUCTION -> SCHEDOP_yield, vcpu_yield", "4.0 ..")
@@ -1587,8 +1637,11 @@ reading("xen.sched.ple-yield", "An HVM vCPU spinning in a PAUSE loop (cpu_relax 
         "the ratelimit keeps while it spins exits again one window after that continuation. msidbg: the yield comes PLE_WINDOW_NS (2048 ns: 4096 ticks at an "
         "assumed 2 GHz TSC; the host's TSC rate is not modelled) after the spin's first poll -- or after a vCPU "
         "starts waiting behind a spinning one -- and only while a vCPU waits (a lone spinner's exits change "
-        "nothing). Not represented: AMD's Pause Filter, PV guests (no PLE; Linux's PV spinlocks block in "
-        "SCHEDOP_poll), Linux's PV qspinlock on HVM (pv_wait after SPIN_THRESHOLD loops).",
+        "nothing). The same for a stopper spinning in multi_cpu_stop (xen33, kernel.hotplug.stopper-spins): it "
+        "yields when a vCPU with work waits (not when only other spinners do: that switch is not represented). "
+        "Not represented: AMD's Pause Filter, PV guests (no PLE: a PV spinner keeps the pCPU to a tickle or its "
+        "slice's end; Linux's PV spinlocks block in SCHEDOP_poll), Linux's PV qspinlock on HVM (pv_wait after "
+        "SPIN_THRESHOLD loops).",
         source=(XEN_PLE, XEN_CREDIT_YIELD_RL),
         quote="static unsigned int __read_mostly ple_window = 4096; ... * Time is measured based on a counter that "
               "runs at the same rate as the TSC (vmcs.c) / case EXIT_REASON_PAUSE_INSTRUCTION: "

@@ -8,6 +8,12 @@ preempted by a waking vCPU the scheduler prefers, or reaches the end of its time
 of it runs, and an interrupt for it (``vlapic_set_irq`` / the event channel upcall) waits in its vLAPIC's IRR or
 ``evtchn_upcall_pending`` until its schedule-in.
 
+A vCPU whose stopper thread spins in stop_machine's multi_cpu_stop (a PAUSE loop, ``hotplug.stop_spin``) is off the
+agenda but running: it keeps its pCPU until a tickle, its slice's end or (HVM) a PAUSE-loop exit yields it to a
+waiter with work (``stop_spin``, ``kick``; reading ``kernel.hotplug.stopper-spins``, xen33). credit's priorities
+follow ``csched_tick``: a running vCPU's BOOST ends at the first 10 ms tick (``_tick``, reading
+``xen.sched.credit-tick``).
+
 Which scheduler is the release's default (``platform.xen_sched``): credit (xen/common/sched_credit.c) before 4.12,
 credit2 (sched_credit2.c; sched/credit2.c from 4.13) from 4.12 (dafd936ddd). Readings ``xen.sched.*``
 (msidbg/model/xencite.py).
@@ -41,6 +47,7 @@ BOOST, UNDER = 0, -1            # CSCHED_PRI_TS_BOOST, CSCHED_PRI_TS_UNDER
 TSLICE = 30_000_000             # CSCHED_DEFAULT_TSLICE_MS (4.2..; CSCHED_MSECS_PER_TSLICE before): 30 ms
 RATELIMIT = 1_000_000           # SCHED_DEFAULT_RATELIMIT_US (64908a0466, 4.2): 1000 us
 MIN_TIMER = 100_000             # CSCHED_MIN_TIMER = XEN_SYSCTL_SCHED_RATELIMIT_MIN: 100 us
+TICK = 10_000_000               # tick_period_us = tslice / CSCHED_TICKS_PER_TSLICE (3): 10 ms (CSCHED_MSECS_PER_TICK)
 # credit2 (xen/common/sched_credit2.c)
 CREDIT_INIT = 10_000_000        # CSCHED2_CREDIT_INIT: 10 ms
 C2_MIN_TIMER = 500_000          # CSCHED2_MIN_TIMER: 500 us
@@ -107,6 +114,17 @@ def valid(w: World) -> bool:
 
 def _credit2(s: dict[str, Any]) -> bool:
     return "credit" in s
+
+
+def _tick(s: dict[str, Any], v: int, now: int) -> None:
+    """credit's csched_tick on the pCPU running ``v`` since ``since[v]``: csched_vcpu_acct ends a BOOST ('it's
+    consuming a non-negligeable amount of CPU resources and should no longer be boosted') at the first tick after
+    its schedule-in. The pCPU's ticker runs every 10 ms at multiples of the period (csched_tick_resume re-arms it
+    at ``now + period - now % period`` after an idle pCPU's suspend): read when a decision needs the priority
+    (reading ``xen.sched.credit-tick``). Credit accounting proper (csched_acct: OVER) is not represented."""
+    pri = s.get("pri")
+    if pri is not None and pri[v] == BOOST and now // TICK > s["since"][v] // TICK:
+        pri[v] = UNDER
 
 
 def _ratelimit(w: World) -> int:
@@ -268,6 +286,21 @@ class Sched:
         running vCPU's slice end. (Every wake-up of a halted vCPU of a Xen guest comes here.)"""
         v = c.id
         p = self.pcpu[v]
+        run = self.run
+        cur = run.get(p)
+        if cur == v:
+            # (it never left the pCPU: a stopper thread spinning in multi_cpu_stop takes an interrupt, or goes on at
+            # MULTI_STOP_EXIT -- no vcpu_wake, its schedule-in stands; xen33)
+            return False
+        if cur is not None:
+            q = self.runq.get(p)
+            if q and v in q:
+                # (a vCPU preempted while it spun in multi_cpu_stop, with work again -- an interrupt, the next
+                # state, MULTI_STOP_EXIT: it is runnable, it still waits -- ``queued`` as every waiter with work; a
+                # spinning runner's PAUSE loop exits for it; xen33)
+                c.queued = True
+                kick(eng, v)
+                return True
         pri = self.pri
         if pri is not None:     # credit
             migr = self.migr
@@ -275,9 +308,7 @@ class Sched:
                 migr[v] = False        # type: ignore[index]  # csched_vcpu_wake: test_and_clear_bit(MIGRATING)
             elif pri[v] == UNDER:
                 pri[v] = BOOST
-        run = self.run
-        cur = run.get(p)
-        if cur is None or cur == v:
+        if cur is None:
             now = self.w.now
             run[p] = v
             self.since[v] = now     # (and the pCPU's last schedule(): ``_timer`` reads the later of it and tlast)
@@ -288,8 +319,6 @@ class Sched:
             return False
         s = self.s
         q = self.runq.setdefault(p, [])
-        if v in q:
-            return True
         _insert(s, q, v)
         c.queued = True
         _tickle(eng, s, p, v, cur, self.w.now)
@@ -299,19 +328,26 @@ class Sched:
         """The vCPU stops being runnable (its CPU record leaves the agenda: ``hlt`` -> ``vcpu_block``, an ioreq, an
         offline): it leaves its pCPU (credit2 burns its credit: ``_burn``, inline), whose schedule() picks the next
         waiting vCPU now."""
+        w = self.w
+        if w.kernel["hotplug"] >= 0 and _stop_spins(w, c):
+            stop_spin(eng, c)   # spinning in multi_cpu_stop is not blocking: it holds the pCPU (or waits for it)
+            return
         v = c.id
         p = self.pcpu[v]
         run = self.run
         if run.get(p) == v:
             burnt = self.burnt
             if burnt is not None:
-                now = self.w.now
+                now = w.now
                 if now > burnt[v]:
                     self.credit[v] -= now - burnt[v]     # type: ignore[index]
                     burnt[v] = now
+            else:
+                _tick(self.s, v, w.now)
             del run[p]
             if self.yld is not None:
                 self.yld[v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
+            eng.unschedule(lambda it: _yield_item(it, p))   # (its PAUSE loop ended: no exit ahead -- xen33)
             if self.runq:
                 _left(eng, self.s, p, "block")
         elif runq := self.runq:
@@ -326,6 +362,15 @@ class Sched:
 
     def waits(self, w: World, v: int) -> bool:
         return waits(w, v)
+
+    def waiting(self, w: World, v: int) -> bool:
+        return waiting(w, v)
+
+    def kick(self, eng: Any, v: int) -> None:
+        kick(eng, v)
+
+    def stop_spin(self, eng: Any, c: Any) -> None:
+        stop_spin(eng, c)
 
 
 def wake(eng: Any, c: Any) -> bool:
@@ -355,9 +400,11 @@ def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int) -> 
         if preemptable and s["credit"][v] - s["credit"][cur] > 0:
             _arm(eng, p, now, "tickle")
             return
-    elif s["pri"][v] > s["pri"][cur]:
-        _arm(eng, p, now, "tickle")
-        return
+    else:
+        _tick(s, cur, now)
+        if s["pri"][v] > s["pri"][cur]:
+            _arm(eng, p, now, "tickle")
+            return
     _arm(eng, p, _timer(w, s, p, cur, now), "slice")
     if _spins(w, w.cpus[cur]):
         _arm_yield(eng, p, now + PLE_WINDOW_NS)
@@ -381,6 +428,8 @@ def _spins(w: World, c: Any) -> bool:
     Pause-Loop Exiting ends with a VM exit."""
     if w.platform["kind"] != "xen-hvm":
         return False
+    if not c.queued and not c.irq.stack and w.kernel["hotplug"] >= 0 and _stop_spins(w, c):
+        return True     # (its stopper thread's multi_cpu_stop loop: cpu_relax is a PAUSE)
     ctx = c.irq if c.irq.stack else c.proc
     if not ctx.stack:
         return False
@@ -425,6 +474,69 @@ def waiting(w: World, v: int) -> bool:
     return v in (s["runq"].get(w.xen["pcpu"][v]) or ())
 
 
+# --- a stopper thread spinning in multi_cpu_stop (xen33) -------------------------------------------------------
+def _stop_spins(w: World, c: Any) -> bool:
+    """``hotplug.stop_spin``: CPU ``c``'s stopper thread spins in multi_cpu_stop, off the agenda (only while a
+    cpu_down is in progress: callers test ``w.kernel["hotplug"]`` first)."""
+    from msidbg.model.kernel import hotplug  # (imported here: the kernel's modules lead back to the Xen side)
+    return hotplug.stop_spin(w, c)
+
+
+def _idle_spinner(w: World, c: Any) -> bool:
+    """A vCPU spinning in multi_cpu_stop with nothing else to run (no handler, no interrupt to take)."""
+    if w.kernel["hotplug"] < 0 or not _stop_spins(w, c):
+        return False
+    from msidbg.model import cpu as _cpu  # (imported here: cpu imports the scheduler's callers)
+    return not _cpu.has_work(c)
+
+
+def stop_spin(eng: Any, c: Any) -> None:
+    """VCPU ``c`` spins in multi_cpu_stop (``hotplug.stop_spin``: the PAUSE loop of kernel/stop_machine.c): for Xen it
+    is running, not blocked -- it keeps its pCPU (burning credit, preemptable at a tickle or its slice's end), and an
+    HVM vCPU's PAUSE-loop exits yield it to a waiter with work to do (reading ``kernel.hotplug.stopper-spins``).
+    Halted until stop_machine's wake-up IPI, it is woken as any vCPU (``wake``: on an idle pCPU it runs, behind
+    another vCPU it waits on the runqueue). A spinner off the agenda has ``queued`` clear, on the runqueue too: its
+    schedule-in puts no step on the agenda (``_idle_spinner``)."""
+    w = eng.w
+    s = w.xen["sched"]
+    v = c.id
+    p = w.xen["pcpu"][v]
+    q = s["runq"].get(p) or ()
+    if s["run"].get(p) != v and v not in q:
+        wake(eng, c)
+        c.queued = False
+    if s["run"].get(p) == v:
+        _ple_for_waiters(eng, s, p)
+
+
+def _ple_for_waiters(eng: Any, s: dict[str, Any], p: int) -> None:
+    """The spinning vCPU running on pCPU ``p`` (HVM) yields at its PAUSE loop's next exit when a vCPU with work waits
+    on the runqueue (an idle spinner waiting gains nothing by the switch: not represented)."""
+    w = eng.w
+    if w.platform["kind"] != "xen-hvm":
+        return
+    cur = s["run"].get(p)
+    q = s["runq"].get(p)
+    if cur is None or not q or not _spins(w, w.cpus[cur]):
+        return
+    cpus = w.cpus
+    if any(not _idle_spinner(w, cpus[u]) for u in q):
+        _arm_yield(eng, p, w.now + PLE_WINDOW_NS)
+
+
+def kick(eng: Any, v: int) -> None:
+    """VCPU ``v``, waiting on its pCPU's runqueue, has work to do now (stop_machine's next state, MULTI_STOP_EXIT, an
+    interrupt): a spinning runner's PAUSE loop exits for it (HVM); else it waits for the tickle or slice already
+    armed."""
+    w = eng.w
+    s = state(w)
+    if s is None or not 0 <= v < len(w.xen["pcpu"]):
+        return
+    p = w.xen["pcpu"][v]
+    if v in (s["runq"].get(p) or ()):
+        _ple_for_waiters(eng, s, p)
+
+
 # --- schedule() ------------------------------------------------------------------------------------------------
 def on_item(eng: Any, item: list[Any]) -> None:
     """Agenda work ``[.., "xen", "sched", pcpu, why]``: ``schedule()`` on that pCPU. Emits one event."""
@@ -465,6 +577,8 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     q = runq.get(p) or []
     q[:] = [u for u in q if 0 <= u < len(w.cpus)]
     cur = run.get(p)
+    if cur is not None:
+        _tick(s, cur, now)
     rl = _ratelimit(w)
     what = {"tickle": "a waking vCPU's tickle", "slice": "the time slice's end", "block": "the running vCPU "
             "blocked", "migrate": "the running vCPU migrated away", "ratelimit": "the ratelimit's end",
@@ -585,8 +699,14 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     from msidbg.model import vmsi
     if w.platform["kind"] == "xen-hvm" and vmsi.due(w, nxt):
         eng.schedule(now, "xen", "resume", nxt)
-    c.queued = True
-    eng.schedule(max(at, c.busy_until), "cpu", nxt)
+    if _idle_spinner(w, c):
+        # a stopper thread spinning in multi_cpu_stop (preempted there, or woken by stop_machine's IPI behind another
+        # vCPU): no step to run, it holds the pCPU and spins; its PAUSE loop exits for a waiter with work
+        c.queued = False
+        _ple_for_waiters(eng, s, p)
+    else:
+        c.queued = True
+        eng.schedule(max(at, c.busy_until), "cpu", nxt)
     return nxt, text
 
 
@@ -620,6 +740,8 @@ def migrate(eng: Any, v: int, new: int) -> bool:
     if s["run"].get(old) == v:
         if _credit2(s):
             _burn(s, v, now)
+        else:
+            _tick(s, v, now)
         del s["run"][old]
         if "yld" in s:
             s["yld"][v] = False     # (likewise: a migrating vCPU is not runnable on its old pCPU)
@@ -640,6 +762,9 @@ def migrate(eng: Any, v: int, new: int) -> bool:
         _schedule_in(s, new, v, now)
         if _credit2(s):
             s["burnt"][v] = now
+        if _idle_spinner(w, c):
+            c.queued = False    # (spinning in multi_cpu_stop: it holds the new pCPU, no step to run)
+            return False
         if not any(it[2] == "cpu" and it[3] == v for it in eng.agenda.values()):
             eng.schedule(max(now, c.busy_until), "cpu", v)
         c.queued = True

@@ -121,9 +121,12 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     # leaves hardirq, so a CPU still in a handler holds everyone: the others spin in PREPARE with
     # interrupts on, their tasks preempted. (The requesting CPU's steps stand in for take_cpu_down.)
     loc["stopped"] = [c.id for c in k.w.cpus if c.online and c is not k.cpu]
-    stopper_wakeups(k, loc["stopped"])
+    # (xen33) a vCPU another vCPU's pCPU time holds -- the requester's, a spinning stopper's, a task's -- runs its
+    # stopper thread only once Xen's scheduler switches to it (kernel.hotplug.stopper-spins)
+    waits = sched_late(k.w, loc["stopped"], k.cpu_id)
+    stopper_wakeups(k, [cid for cid in loc["stopped"] if cid not in waits])
     late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w.cpus[cid]) or takes_irq(k.eng, k.w.cpus[cid])
-            or in_atomic_task(k.eng, k.w.cpus[cid]) or in_ioreq(k.w.cpus[cid])]
+            or in_atomic_task(k.eng, k.w.cpus[cid]) or in_ioreq(k.w.cpus[cid]) or cid in waits]
     if not late:
         loc["phase"] = "run"
         return
@@ -136,10 +139,25 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         else:
             preempt_task(k.eng, c)
         cpu_dirty(k, cid)
+    for cid in loc["stopped"]:
+        c = k.w.cpus[cid]
+        if cid not in late:
+            spin_in(k.eng, c)       # (Xen: it acked PREPARE and spins in multi_cpu_stop -- running, holding its pCPU)
+        elif cid in waits and not in_ioreq(c):
+            if c.queued:
+                k.eng.model.xsched.kick(k.eng, cid)
+            else:
+                _enqueue(k.eng, c, max(k.now, c.busy_until))     # (stop_machine's IPI wakes it: it waits for its pCPU)
     if io:      # (xenred30: a vCPU blocked in Xen on a device-model ioreq; the others' note is unchanged)
         k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits (MULTI_STOP_PREPARE): "
                f"vCPU{', vCPU'.join(map(str, io))} blocked in Xen on a QEMU ioreq (_VPF_blocked_in_xen) until "
                "QEMU completes the trapped access", late[0])
+    elif waits:
+        held = k.w.xen["sched"]["run"]
+        pc = k.w.xen["pcpu"]
+        k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits (MULTI_STOP_PREPARE): "
+               + "; ".join(f"vCPU{cid} waits for pCPU{pc[cid]} (vCPU{held.get(pc[cid], k.cpu_id)} runs there)"
+                           for cid in waits), late[0])
     else:
         k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
                "hardirq (MULTI_STOP_PREPARE)", late[0])
@@ -159,7 +177,8 @@ def stopper_wakeups(k: Any, cpus: list[int]) -> None:
     hvm_do_resume), and from f7039ee41b (4.14; 4.12.4, 4.13.2) that schedule-in's completion applies an
     unmask a failed msix_write_completion left armed on it (reading ``xen.msixtbl.completion-at-resume``;
     xenred26: the model took no schedule-in here, so the dying vCPU's first round trip met the armed
-    unmask with the move's address write already claimed, and re-armed it)."""
+    unmask with the move's address write already claimed, and re-armed it). (A vCPU that must wait for its
+    pCPU -- ``sched_late`` -- is not among ``cpus``: its schedule-in comes later, ``xensched._schedule``.)"""
     from msidbg.model import vmsi  # (imported here, as in cpu.on_act: keeps the event kinds' order)
     xs = k.eng.model.xsched
     for cid in cpus:
@@ -184,10 +203,13 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
         c = k.w.cpus[cid]
         c.stopped = True
         k.eng.model.park(k.eng, c)
+        spin_in(k.eng, c)
     cpu = loc["cpu"]
     if k.cpu_id == cpu:
         k.call("take_cpu_down", cpu=cpu)
         return
+    if k.eng.model.xsched is not None:
+        loc["tcd"] = 1      # (Xen: the dying CPU's stopper runs take_cpu_down now, it no longer spins -- stop_spin)
     dying = k.w.cpus[cpu]
     proc = dying.proc
     task = {f: proc[f] for f in TASK_FIELDS}
@@ -219,6 +241,7 @@ def _release(k: Any, loc: dict[str, Any], dying: int) -> None:
             from msidbg.model.kernel.intx import spoll_irqs_on  # (intx's imports lead back here)
             spoll_irqs_on(k.eng, cid)
         k.eng.model.wake(k.eng, c)
+        unspin(k.eng, c)    # (Xen: nothing to run after its stopper thread -- the vCPU halts)
         cpu_dirty(k, cid)
 
 
@@ -547,6 +570,68 @@ def preempt_task(eng: Any, c: Any) -> None:
         eng.model.park(eng, c)      # (on the agenda for its task's next step: nothing to do now)
 
 
+def stop_spin(w: Any, c: Any) -> bool:
+    """Does CPU ``c``'s stopper thread spin in multi_cpu_stop now, off the agenda? Its loop (kernel/stop_machine.c:
+    ``do { cpu_relax(); ... } while (curstate != MULTI_STOP_EXIT)`` -- cpu_relax_yield() in 4.9 .. 4.20,
+    stop_machine_yield()'s __weak cpu_relax() from 5.5; x86's cpu_relax is rep_nop, a PAUSE, and Xen PV hooks none
+    of them) runs until the state moves on: a CPU that has acked MULTI_STOP_PREPARE (interrupts on) or
+    MULTI_STOP_DISABLE_IRQ (off), the requester's own stopper while its task waits for the rendezvous or for
+    take_cpu_down, the dying CPU until MULTI_STOP_RUN hands it take_cpu_down (``tcd``). Such a vCPU is running for
+    Xen's scheduler: it holds its pCPU (``xensched.block``; reading ``kernel.hotplug.stopper-spins``)."""
+    req = w.kernel["hotplug"]
+    if req < 0 or not c.online or c.irq.stack or c.stopped in (ARRIVING, DISABLING):
+        return False    # (ARRIVING / DISABLING: it has an ack to make first -- a step to run)
+    loc = down_frame(w)
+    if loc is None or "phase" not in loc:
+        return False
+    cid = c.id
+    if cid == req:
+        wait = c.proc.wait
+        return type(wait) is dict and ("stop_machine" in wait or "take_cpu_down" in wait)
+    if cid not in loc.get("stopped", ()) or (cid == loc["cpu"] and loc.get("tcd")):
+        return False
+    st = c.stopped
+    return st is True or (st is False and loc["phase"] == "prepare")
+
+
+def sched_late(w: Any, cpus: list[int], req: int) -> list[int]:
+    """The stopped CPUs whose vCPU cannot run its stopper thread now (Xen: another vCPU holds its pCPU). Each pCPU
+    runs one vCPU: the one running there (the requester's vCPU among them), else the first of the halted ones the
+    stopper wake-ups reach (cpu_stop_queue_work in cpumask order -- the others wait on its runqueue behind it)."""
+    from msidbg.model import xensched  # (imported here: xensched is the Xen side)
+    s = xensched.state(w)
+    if s is None:
+        return []
+    pcpu = w.xen["pcpu"]
+    held = {p: v for p, v in s["run"].items()}
+    late = []
+    for cid in cpus:
+        if in_ioreq(w.cpus[cid]):
+            continue    # (blocked in Xen until QEMU's completion: it holds no pCPU, and is late anyway)
+        p = pcpu[cid]
+        cur = held.get(p)
+        if cur is None:
+            held[p] = cid
+        elif cur != cid:
+            late.append(cid)
+    return late
+
+
+def spin_in(eng: Any, c: Any) -> None:
+    """CPU ``c``'s stopper thread spins (``stop_spin``): on Xen its vCPU keeps (or, woken by the stopper's IPI on an
+    idle pCPU, takes) its pCPU (``xensched.stop_spin``)."""
+    xs = eng.model.xsched
+    if xs is not None and not c.queued:
+        xs.stop_spin(eng, c)
+
+
+def unspin(eng: Any, c: Any) -> None:
+    """MULTI_STOP_EXIT left CPU ``c`` with nothing to run: on Xen its vCPU halts (``xensched.block``)."""
+    xs = eng.model.xsched
+    if xs is not None and not c.queued:
+        xs.block(eng, c)
+
+
 def down_frame(w: Any) -> dict[str, Any] | None:
     """The locals of the cpu_down in progress, or None."""
     req = w.kernel["hotplug"]
@@ -587,17 +672,18 @@ def stopper_runs(k: Any, c: Any) -> None:
         if not any(cpus[i].stopped == ARRIVING for i in loc["stopped"]):
             loc["phase"] = "disable_irq"
             loc["_flags"] = req["proc"]["irqs_off"]
-            if in_hardirq(eng, req) or takes_irq(eng, req):
+            if in_hardirq(eng, req) or takes_irq(eng, req) or _waits_pcpu(eng, req):
                 # the requester's CPU runs a stopper thread too (stop_machine_cpuslocked queues one on
                 # every online CPU): in a handler, or with an interrupt pending, it disables
-                # interrupts and acks once it is out (redteam10: it used to take them off at once)
+                # interrupts and acks once it is out (redteam10: it used to take them off at once);
+                # a vCPU preempted in its spin, once Xen runs it again (xen33)
                 req["stopped"] = DISABLING
             else:
                 req["proc"]["irqs_off"] = True
             for i in loc["stopped"]:
                 other = cpus[i]
                 other["stopped"] = DISABLING if other is not c and (
-                    in_hardirq(eng, other) or takes_irq(eng, other)) else True
+                    in_hardirq(eng, other) or takes_irq(eng, other) or _waits_pcpu(eng, other)) else True
                 if other is not c and other["stopped"] is True:
                     eng.model.park(eng, other)
         what = f"migration/{c['id']}: MULTI_STOP_PREPARE acked"
@@ -615,6 +701,17 @@ def stopper_runs(k: Any, c: Any) -> None:
         what += ", the last: every CPU has interrupts off (MULTI_STOP_RUN)"
         _rendezvous_prov(k, c, req["id"], what)
     k.ev(K.KERNEL, None, k.s("multi_cpu_stop"), k.s(what), loc["cpu"])
+
+
+def _waits_pcpu(eng: Any, c: Any) -> bool:
+    """Xen: is CPU ``c``'s vCPU waiting on its pCPU's runqueue (preempted while it spun in multi_cpu_stop)? It sees
+    stop_machine's next state only when the scheduler runs it again: it acks then (its PAUSE loop's spinning runner
+    yields to it -- ``xensched.kick``)."""
+    xs = eng.model.xsched
+    if xs is None or not xs.waiting(eng.w, c.id):
+        return False
+    xs.kick(eng, c.id)
+    return True
 
 
 def _rendezvous_prov(k: Any, c: Any, req: int, what: str) -> None:

@@ -489,6 +489,33 @@ reading("kernel.hotplug.stopper-ioreq",
         source=(STOP_MACHINE, XEN_IOREQ_WAIT), module=M,
         quote="if ( !test_and_clear_bit(_VPF_blocked, &v->pause_flags) ) return; (vcpu_unblock) / "
               "if (atomic_dec_and_test(&msdata->thread_ack)) set_state(msdata, msdata->state + 1); (ack_state)")
+#: xen33: multi_cpu_stop's loop is a PAUSE loop (x86 cpu_relax = rep_nop): a vCPU spinning there is running for Xen
+STOP_LOOP = (Source(L, "v4.13.9", "kernel/stop_machine.c, include/linux/sched.h, arch/x86/include/asm/processor.h",
+                    "multi_cpu_stop (do { cpu_relax_yield(); ... } while (curstate != MULTI_STOP_EXIT)); "
+                    "#define cpu_relax_yield() cpu_relax(); cpu_relax -> rep_nop",
+                    "4.9 .. 5.4 (cpu_relax_yield; read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
+             Source(L, "v5.15.24", "kernel/stop_machine.c, arch/x86/include/asm/vdso/processor.h",
+                    "multi_cpu_stop (stop_machine_yield(cpumask)), __weak stop_machine_yield -> cpu_relax "
+                    "(overridden on s390 only), cpu_relax -> rep_nop ('rep; nop')",
+                    "5.5 .. (read in yhuan416/linux-5.15.24 and wishday/linux-6.12.y at 6.12.19: the same loop; "
+                    "queue_stop_cpus_work wakes the stoppers for_each_cpu)"))
+reading("kernel.hotplug.stopper-spins",
+        "multi_cpu_stop's state machine is a busy loop: each pass runs cpu_relax (cpu_relax_yield 4.9 .. 5.4, "
+        "stop_machine_yield's __weak body from 5.5; x86 overrides neither) -- rep_nop, a PAUSE -- and re-reads "
+        "msdata->state until MULTI_STOP_EXIT, with interrupts on until MULTI_STOP_DISABLE_IRQ. No x86 or Xen PV hook "
+        "turns it into a hypercall, so for Xen a vCPU whose stopper spins there is running, not blocked: it holds "
+        "its pCPU, burns credit and is preempted only by a tickle or its slice's end (a PV vCPU: a PAUSE in the "
+        "guest causes no exit); on HVM (VMX) the PAUSE loop's exit after ple_window yields it (xen.sched.ple-yield). "
+        "A vCPU that waits for its pCPU meanwhile runs its stopper -- and acks each state -- only once the "
+        "scheduler switches to it, and the stoppers are woken in cpumask order (queue_stop_cpus_work's "
+        "for_each_cpu: of halted vCPUs sharing an idle pCPU the lowest runs). msidbg: hotplug.stop_spin, "
+        "xensched.stop_spin. Before (xen33) the model took a spinning vCPU off its pCPU as blocked and every "
+        "stopper acked at once, so two vCPUs sharing a pCPU passed the rendezvous together.",
+        source=STOP_LOOP + (STOP_MACHINE,), module=M,
+        quote="do { /* Chill out and ensure we re-read multi_stop_state. */ stop_machine_yield(cpumask); newstate = "
+              "READ_ONCE(msdata->state); ... } while (curstate != MULTI_STOP_EXIT); / notrace void __weak "
+              "stop_machine_yield(const struct cpumask *cpumask) { cpu_relax(); } / asm volatile(\"rep; nop\" ::: "
+              "\"memory\"); (5.15.24) / cpu_relax_yield(); (4.13.9)")
 #: the dying CPU between stop_machine's end and play_dead (dyingdrain)
 IDLE_DEAD = Source(L, "v6.6", "kernel/stop_machine.c + kernel/sched/idle.c + kernel/cpu.c",
                    "multi_cpu_stop (MULTI_STOP_EXIT: local_irq_restore(flags)) / do_idle (local_irq_disable; "

@@ -283,7 +283,8 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
     d = k.w.devices[dev]
     by = pciback(k, "xen_pcibk_enable_msix" if msix else "xen_pcibk_enable_msi", op)
     if msix:
-        device._set_reg(k.eng, dev, d, "msix_ctrl", (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL, by)
+        device._set_reg(k.eng, dev, d, "msix_ctrl",
+                        X.dom0_msix_ctrl(k.w, dev, (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL), by)
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] | MSI_ENABLE, by)
     if d.get("intx") is not None:   # dom0's msi[x]_capability_init: pci_intx_for_msi(dev, 0)
@@ -340,7 +341,7 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
         msix = False
     op = "XEN_PCI_OP_disable_msix" if msix else "XEN_PCI_OP_disable_msi"
     if msix:
-        device._set_reg(k.eng, dev, d, "msix_ctrl", d["msix"]["ctrl"] & ~MSIX_ENABLE,
+        device._set_reg(k.eng, dev, d, "msix_ctrl", X.dom0_msix_ctrl(k.w, dev, d["msix"]["ctrl"] & ~MSIX_ENABLE),
                         pciback(k, "xen_pcibk_disable_msix", op))
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] & ~MSI_ENABLE,
