@@ -1621,3 +1621,32 @@ reading("xen.sched.ioreq-completion-at-schedule-in", "The device model's notific
         quote="reset_stack_and_call_ind(nextd->arch.ctxt_switch->tail); (context_switch) / .tail = vmx_do_resume, "
               "/ hvm_migrate_timers(v); hvm_migrate_pirqs(v); ... hvm_do_resume(v); (vmx_do_resume) / if ( "
               "!vcpu_ioreq_handle_completion(v) ) return; (hvm_do_resume)", module="msidbg.model.qemu")
+#: xen34 (xenred31's lead): the guest tick's wake-up of a halted vCPU whose pCPU another vCPU runs
+XEN_PT_TIMER = (Source(X, "RELEASE-4.0.0", "xen/arch/x86/hvm/vpt.c, xen/arch/x86/domain.c, xen/common/schedule.c, "
+                       "xen/arch/x86/hvm/vmx/vmx.c, xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/hvm.c",
+                       "pt_timer_fn (vcpu_kick), vcpu_kick -> vcpu_unblock -> vcpu_wake, context_switch -> "
+                       "schedule_tail = vmx_do_resume (hvm_migrate_pirqs, hvm_do_resume), hvm_hlt (SCHEDOP_block)",
+                       "<= 4.10 (schedule_tail)"),
+                Source(X, "RELEASE-4.11.0", "xen/arch/x86/hvm/vpt.c", "pt_timer_fn (vcpu_kick)", "4.11 .. 4.14"),
+                Source(X, "RELEASE-4.19.2", "xen/arch/x86/hvm/vpt.c, xen/arch/x86/domain.c, xen/common/sched/core.c, "
+                       "xen/arch/x86/hvm/hvm.c", "pt_timer_fn (vcpu_kick), vcpu_kick -> vcpu_unblock -> vcpu_wake, "
+                       "hvm_hlt (SCHEDOP_block)", "4.15 .."))
+reading("xen.sched.tick-wake-queued", "The guest tick of a halted HVM vCPU is a Xen timer on the vCPU's pCPU: the "
+        "emulated LAPIC timer's periodic_time fires pt_timer_fn, which calls vcpu_kick -> vcpu_unblock (clears "
+        "_VPF_blocked) -> vcpu_wake (a PVHVM VIRQ_TIMER: vcpu_mark_events_pending -> vcpu_kick likewise). vcpu_wake "
+        "only makes the vCPU runnable (the scheduler's wake: runqueue insert and tickle, xen.sched.one-per-pcpu, "
+        ".credit-boost, .credit2): when another vCPU runs on its pCPU and is not preempted, the vCPU waits there, "
+        "and the context switch's tail -- vmx_do_resume's hvm_migrate_pirqs (a VMCS last active elsewhere), "
+        "hvm_do_resume's completion (msix_write_completion from f7039ee41b) -- runs at its schedule-in. A tick of a "
+        "vCPU already runnable finds _VPF_blocked clear and does nothing. Read in RELEASE-4.0.0 (schedule_tail = "
+        "vmx_do_resume), 4.11.0 and 4.19.2 (ctxt_switch->tail). After the tick's handler (not represented) the "
+        "guest's idle loop halts again: hvm_hlt -> SCHEDOP_block -> vcpu_block, and the pCPU's schedule() picks the "
+        "next runnable vCPU. msidbg (xen34): vmsi.tick woke a halted vCPU with vmsi.resume at the tick itself, "
+        "even when another vCPU ran its pCPU; now xensched.wake queues it and xensched._schedule runs the resume, "
+        "then the vCPU, with nothing to run, blocks again (xensched.idles; tests/xen34 k01: hvm_migrate_pirqs at "
+        "8.0013 ms, after the storm, not at the 6 ms tick).",
+        source=XEN_PT_TIMER + (XEN_CTXT_TAIL_4192,),
+        quote="pt->pending_intr_nr++; pt->scheduled += pt->period; pt->do_not_freeze = 0; vcpu_kick(pt->vcpu); "
+              "(pt_timer_fn) / if ( !test_and_clear_bit(_VPF_blocked, &v->pause_flags) ) return; (vcpu_unblock) / "
+              "v->arch.schedule_tail = vmx_do_resume; (4.0.0 vmx.c) / do_sched_op(SCHEDOP_block, "
+              "guest_handle_from_ptr(NULL, void)); (hvm_hlt)", module="msidbg.model.vmsi")

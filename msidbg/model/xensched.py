@@ -382,6 +382,26 @@ def waiting(w: World, v: int) -> bool:
     return v in (s["runq"].get(w.xen["pcpu"][v]) or ())
 
 
+def idles(eng: Any, c: Any) -> bool:
+    """Vcpu ``c``'s step finds nothing to run although Xen runs it on its pCPU: a halted vCPU a wake-up queued (a guest
+    tick, whose handler msidbg does not represent) and the pCPU's schedule() switched in, its ``vmx_do_resume`` done
+    (``vmsi.resume``). The guest's idle loop halts again (``hvm_hlt`` -> SCHEDOP_block -> ``vcpu_block``): the
+    step's event; ``cpu.on_cpu``'s tail takes it off the agenda and blocks it (``block``), and the pCPU's
+    schedule() picks the next waiting vCPU. Returns False (no event) when the vCPU is not the one its pCPU runs."""
+    w = eng.w
+    s = state(w)
+    v = c.id
+    if s is None or not 0 <= v < len(w.xen["pcpu"]):
+        return False
+    p = w.xen["pcpu"][v]
+    if s["run"].get(p) != v:
+        return False
+    eng.emit(XEN_SCHED, -1, None, p, v, eng.s(
+        f"vCPU{v} scheduled in with nothing to run (the guest tick's handler is not represented): hlt -> "
+        f"SCHEDOP_block" + _waiting(s["runq"].get(p) or [])))
+    return True
+
+
 # --- schedule() ------------------------------------------------------------------------------------------------
 def on_item(eng: Any, item: list[Any]) -> None:
     """Agenda work ``[.., "xen", "sched", pcpu, why]``: ``schedule()`` on that pCPU. Emits one event."""
