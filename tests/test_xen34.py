@@ -83,3 +83,22 @@ def test_an_armed_unmask_waits_for_the_schedule_in_not_the_tick() -> None:
     assert unmasks == [9_501_500]       # hvm_do_resume's completion at vCPU 1's schedule-in (was the 8 ms tick)
     (h,) = [e for e in _ev(s, "irq.handler") if e.dev == "n0"]
     assert (h.cpu, h.fields["signals"]) == (1, 3)
+
+
+def test_an_msi_restore_on_a_pirq_guest_loses_every_signal_until_the_port_is_bound_again() -> None:
+    # xenred31's lead, verified (reading xen.pirq-msi-without-emuirq): the Enable clear unbinds and unmaps pirq 101,
+    # the Enable write maps and binds pirq 101 again (the cached message's destination id), the port stays bound
+    # but without the emuirq vmsi_deliver refuses the pirq message; EVTCHNOP_close + EVTCHNOP_bind_pirq recover
+    s = _run("p01")
+    qemu = [(e.kind, e.fields["pirq"], e.fields["rc"]) for e in _ev(s, "qemu.unbind_pirq", "qemu.unmap_pirq",
+                                                                    "qemu.map_pirq", "qemu.bind_pirq")
+            if 4_000_000 <= e.time_ns < 5_000_000]
+    assert qemu == [("qemu.unbind_pirq", 101, 0), ("qemu.unmap_pirq", 101, 0), ("qemu.map_pirq", 101, 101),
+                    ("qemu.bind_pirq", 101, 0)]
+    how = [(e.time_ns, e.fields["port"], str(e.fields["how"])) for e in _ev(s, "xen.pirq")]
+    refused = "emuirq unbound: vmsi_deliver refuses the pirq message"
+    assert how == [(1_000_800, 1, "upcall to vCPU0"), (6_000_800, 1, refused), (7_000_800, 1, refused),
+                   (10_000_800, 1, "upcall to vCPU0")]
+    ops = [(e.fields["op"], e.fields["arg"]) for e in _ev(s, "xen.hypercall") if 8_000_000 <= e.time_ns < 9_001_000]
+    assert ops == [("EVTCHNOP_close", 1), ("EVTCHNOP_bind_pirq", 101)]
+    assert all("emuirq is unbound" in h["detail"] for h in s.summary()["hits"])

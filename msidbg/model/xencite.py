@@ -1650,3 +1650,42 @@ reading("xen.sched.tick-wake-queued", "The guest tick of a halted HVM vCPU is a 
               "(pt_timer_fn) / if ( !test_and_clear_bit(_VPF_blocked, &v->pause_flags) ) return; (vcpu_unblock) / "
               "v->arch.schedule_tail = vmx_do_resume; (4.0.0 vmx.c) / do_sched_op(SCHEDOP_block, "
               "guest_handle_from_ptr(NULL, void)); (hvm_hlt)", module="msidbg.model.vmsi")
+#: xen34 (xenred31's lead, x13 / x32): an MSI restore on a pirq HVM guest, checked step by step
+XEN_PIRQ_MSI_REFUSED = (
+    Source(L, "017239c8db20", "drivers/pci/msi/msi.c", "__pci_restore_msi_state (pci_msi_set_enable(dev, 0), then "
+           "__pci_write_msi_msg of the cached entry->msg, then Enable)", "all (the same order in the 4.x "
+           "drivers/pci/msi.c of kinmax/linux-4.13.19 and yhuan416/linux-5.15.24, arch_restore_msi_irqs -> "
+           "default_restore_msi_irqs for a domU)"),
+    Source(L, "v5.15.24", "arch/x86/pci/xen.c", "xen_msi_compose_msg (the pirq in the destination id, vector 0, "
+           "delivery mode ExtINT; 4.13.19: XEN_PIRQ_MSI_DATA, delivery mode 3)", "all"),
+    Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt_msi.c",
+           "xen_pt_msgctrl_reg_write ('else if (msi->mapped) xen_pt_msi_disable(s)'), xen_pt_msi_disable "
+           "(msi_msix_disable: xc_domain_unbind_msi_irq, xc_physdev_unmap_pirq; msi->pirq = "
+           "XEN_PT_UNASSIGNED_PIRQ), xen_pt_msi_setup -> msi_msix_setup (gvec 0: the pirq from the message's "
+           "destination id), xen_pt_msi_update (gvec 0)", "4.5 .. (the same in qemu-xen-4.7.0-rc4 and qemu/qemu)"),
+    Source(X, "RELEASE-4.19.2", "xen/arch/x86/physdev.c, xen/arch/x86/irq.c, xen/drivers/passthrough/x86/hvm.c, "
+           "xen/arch/x86/hvm/irq.c, xen/arch/x86/hvm/vmsi.c, xen/arch/x86/hvm/vlapic.c",
+           "physdev_unmap_pirq (unmap_domain_pirq_emuirq, then unmap_domain_pirq), arch_evtchn_bind_pirq (the only "
+           "IRQ_PT map_domain_emuirq_pirq), hvm_dirq_assist, hvm_domain_use_pirq, vmsi_deliver_pirq, vmsi_deliver, "
+           "vlapic_set_irq", "4.2 .. (RELEASE-4.5.0 read too: evtchn_bind_pirq, _hvm_dirq_assist, the same)"))
+reading("xen.pirq-msi-without-emuirq", "On an HVM guest with pirqs and qemu-xen from c976437c7dba (4.5), "
+        "pci_restore_msi_state of a plain MSI loses the device's interrupts until the guest binds the event channel "
+        "again: __pci_restore_msi_state clears MSI Enable first (every release read), xen_pt_msgctrl_reg_write "
+        "calls xen_pt_msi_disable, which unbinds and unmaps the pirq -- physdev_unmap_pirq clears the IRQ_PT "
+        "emuirq (unmap_domain_pirq_emuirq), then unmaps -- and forgets it (XEN_PT_UNASSIGNED_PIRQ). The restored "
+        "message is only stored; the Enable write's xen_pt_msi_setup takes the pirq from the cached message's "
+        "destination id (gvec 0), so the same pirq is mapped and bound again. Only EVTCHNOP_bind_pirq "
+        "(arch_evtchn_bind_pirq) sets the emuirq, and the guest's irq stays started on its old port: "
+        "hvm_domain_use_pirq is false and hvm_dirq_assist calls vmsi_deliver_pirq with gvec 0 and the pirq message's "
+        "delivery mode (3, XEN_PIRQ_MSI_DATA; ExtINT in 5.x), which vmsi_deliver refuses ('Unsupported MSI delivery "
+        "mode', -EINVAL): nothing is injected (a Fixed vector 0 would be dropped by vlapic_set_irq, RECVILL). "
+        "free_irq + request_irq (EVTCHNOP_close, EVTCHNOP_bind_pirq) recover. msidbg modelled the outcome already "
+        "(xenred31 x13, x32); its event said 'no event channel' and 'Xen injects ... vector 0': the port is still "
+        "bound and no vMSI is injected (xen34: the texts; tests/xen34 p01). Not modelled: posted interrupts "
+        "(iommu_intpost), where pt_irq_create_bind's pi_update_irte would post gvec for a single destination.",
+        source=XEN_PIRQ_MSI_REFUSED,
+        quote="pci_msi_set_enable(dev, 0); if (arch_restore_msi_irqs(dev)) __pci_write_msi_msg(entry, &entry->msg); "
+              "(__pci_restore_msi_state) / } else if (msi->mapped) { xen_pt_msi_disable(s); } / *ppirq = "
+              "msi_ext_dest_id(addr >> 32) | msi_dest_id(addr); (msi_msix_setup) / if ( is_hvm_domain(d) ) "
+              "map_domain_emuirq_pirq(d, pirq, IRQ_PT); (arch_evtchn_bind_pirq) / "
+              "\"Unsupported MSI delivery mode\" (vmsi_deliver)", module="msidbg.model.evtchn")
