@@ -5,6 +5,14 @@ k01 .. k04: the guest tick's wake-up of a halted HVM vCPU whose pCPU another vCP
 tail vmx_do_resume at the schedule-in; RELEASE-4.0.0, 4.11.0, 4.19.2): the vCPU waits on the runqueue, its
 hvm_migrate_pirqs / armed unmask come with its schedule-in, and with nothing to run it halts again. Before, msidbg ran
 them at the tick itself.
+
+p01: xenred31's lead (an MSI restore on a pirq HVM guest with qemu-xen 4.5+ loses the device's interrupts), verified
+step by step (reading ``xen.pirq-msi-without-emuirq``): right in outcome; no vector-0 vMSI is injected, vmsi_deliver
+refuses the pirq message, and EVTCHNOP_close + EVTCHNOP_bind_pirq recover.
+
+c01 .. c04: audit25's lead: a scenario naming credit2 runs its release's credit2 (reading
+``xen.sched.yield-by-release``): no ratelimit and no yield hook before 4.8, no tickle tolerance before 4.10, no
+credit2 before 4.1; credit's yield flag from 4.1.
 """
 
 from __future__ import annotations
@@ -15,9 +23,10 @@ from typing import Any
 
 import pytest
 
+from msidbg import behaviour as bh
 from msidbg.debugger import Session
 from msidbg.debugger.headless import check
-from msidbg.scenario import load_scenario
+from msidbg.scenario import ScenarioError, load_scenario, load_scenario_text
 from tests.conftest import run_past_breakpoints
 
 DIR = Path(__file__).resolve().parent / "xen34"
@@ -102,3 +111,51 @@ def test_an_msi_restore_on_a_pirq_guest_loses_every_signal_until_the_port_is_bou
     ops = [(e.fields["op"], e.fields["arg"]) for e in _ev(s, "xen.hypercall") if 8_000_000 <= e.time_ns < 9_001_000]
     assert ops == [("EVTCHNOP_close", 1), ("EVTCHNOP_bind_pirq", 101)]
     assert all("emuirq is unbound" in h["detail"] for h in s.summary()["hits"])
+
+
+def _handler_times(s: Session, dev: str) -> list[tuple[int, int]]:
+    return [(e.time_ns, e.cpu) for e in _ev(s, "irq.handler") if e.dev == dev]
+
+
+def test_credit2_before_4_8_has_no_ratelimit_the_tickle_preempts_at_once() -> None:
+    s = _run("c01")     # 4.7 credit2 (x02 on 4.14: vCPU 1 after the storm, 8.0049 ms)
+    assert _sched(s, 1)[0] == (6_100_800, "schedule (a waking vCPU's tickle): vCPU0 preempted (back on the "
+                               "runqueue), vCPU1 scheduled in on pCPU0; vCPU0 waits")
+    assert _handler_times(s, "n0")[1] == (6_104_500, 1)
+
+
+def test_credit2_4_9_tickles_within_the_ratelimit_and_switches_at_its_end() -> None:
+    s = _run("c02")     # 4.9: the ratelimit, no is_preemptable
+    sched = [(e.time_ns, e.fields["vcpu"], str(e.fields["how"])) for e in _ev(s, "xen.sched")]
+    assert sched[0][:2] == (6_100_800, 0) and "less than the ratelimit (1000 us): it continues" in sched[0][2]
+    assert sched[1][:2] == (7_000_800, 1) and sched[1][2].startswith("schedule (the ratelimit's end)")
+    assert _handler_times(s, "n0")[1] == (7_004_500, 1)
+
+
+@pytest.mark.parametrize("prefix,done", [("c03", 8_104_100), ("c04", 7_145_500)])
+def test_a_credit2_spinner_yields_as_its_release_did(prefix: str, done: int) -> None:
+    # 4.7.0: no yield hook -- the spinner keeps the pCPU until its credit falls below the waiter's; 4.8.0: the yield
+    # escapes the ratelimit one ple_window after the tickle's continuation
+    s = _run(prefix)
+    (end,) = [e.time_ns for e in _ev(s, "action.done") if e.fields["do"] == "free_irq"]
+    assert end == done
+    hows = [str(e.fields["how"]) for e in _ev(s, "xen.sched")]
+    assert any("no yield hook: do_yield only raised SCHEDULE_SOFTIRQ" in h for h in hows) == (prefix == "c03")
+
+
+def test_credit2_does_not_exist_before_xen_4_1() -> None:
+    text = (DIR / "c01-x47-k510-credit2-no-ratelimit-tickle-preempts.yaml").read_text().replace(
+        'xen: "4.7"', 'xen: "4.0.4"')
+    with pytest.raises(ScenarioError, match=r"platform.xen_sched: 'credit2' does not exist in xen 4.0.4 \(expected "
+                                            r"a platform.xen from 4.1 on, or 'credit'\)"):
+        load_scenario_text(text, "c01-on-4.0.4.yaml")
+
+
+@pytest.mark.parametrize("xen,row", [
+    ("4.7.6", (False, False, False, False, True)), ("4.8.0", (True, True, False, True, True)),
+    ("4.9.4", (True, True, False, True, True)), ("4.10.0", (True, True, True, True, True)),
+    ("4.0.4", (False, False, False, False, False)), ("4.1.0", (False, False, False, False, True))])
+def test_the_scheduler_rows_follow_the_release(xen: str, row: tuple[bool, ...]) -> None:
+    t = bh.resolve("xen-hvm", xen=xen).plain("xen-hvm")
+    assert tuple(t[k] for k in ("xen_credit2_ratelimit", "xen_credit2_yield", "xen_credit2_tickle_tolerance",
+                                "xen_credit2_max_timer_10ms", "xen_credit_yield_flag")) == row

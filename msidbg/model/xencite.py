@@ -1564,8 +1564,9 @@ reading("xen.sched.credit2", "credit2: every vCPU starts with CSCHED2_CREDIT_INI
         "resets every vCPU's credit (+10 ms, clipped at 10.5 ms: reset_credit). The slice (csched2_runtime) runs "
         "until the current vCPU's credit would meet the first waiter's (or 0), at least 500 us and the "
         "ratelimit's rest, at most 10 ms. The guest's vCPUs are the runqueue (one socket); no other domain's. "
-        "credit2's ratelimit is 2615485905's (4.8; credit2 is in Xen from 4.1, 0dd76d3d20, without one): a "
-        "scenario that names credit2 on an older Xen runs this (4.12's) credit2, ratelimit included (audit25).",
+        "credit2's ratelimit is 2615485905's (4.8; credit2 is in Xen from 4.1, 0dd76d3d20, without one). A "
+        "scenario that names credit2 on an older Xen ran this (4.12's) credit2, ratelimit included (audit25); from "
+        "xen34 it runs its release's (reading xen.sched.yield-by-release).",
         source=(XEN_CREDIT2_412, XEN_CREDIT2_419, XEN_CREDIT2_RATELIMIT),
         quote="score = new->credit - cur->credit; (tickle_score) / return now - "
               "svc->vcpu->runstate.state_entry_time > ratelimit - CSCHED2_RATELIMIT_TICKLE_TOLERANCE; "
@@ -1689,3 +1690,39 @@ reading("xen.pirq-msi-without-emuirq", "On an HVM guest with pirqs and qemu-xen 
               "msi_ext_dest_id(addr >> 32) | msi_dest_id(addr); (msi_msix_setup) / if ( is_hvm_domain(d) ) "
               "map_domain_emuirq_pirq(d, pirq, IRQ_PT); (arch_evtchn_bind_pirq) / "
               "\"Unsupported MSI delivery mode\" (vmsi_deliver)", module="msidbg.model.evtchn")
+#: xen34 (audit25's lead): credit2 and credit's yield by release
+XEN_CREDIT2_RELEASES = (
+    Source(X, "RELEASE-4.7.0", "xen/common/sched_credit2.c, xen/common/schedule.c",
+           "runq_tickle ('if ( cur->credit < new->credit )'), runq_candidate (no ratelimit, 'svc->credit > "
+           "snext->credit'), csched2_runtime (CSCHED2_MIN_TIMER .. CSCHED2_MAX_TIMER = MILLISECS(2)), no .yield",
+           "4.1 .. 4.7 (RELEASE-4.1.0 and 4.7.6 read: the same rules; no sched_credit2.c in RELEASE-4.0.0)"),
+    Source(X, "RELEASE-4.8.0", "xen/common/sched_credit2.c", "runq_candidate ('if ( !yield && prv->ratelimit_us "
+           "...) return scurr;', 'if ( yield || svc->credit > snext->credit )'), csched2_runtime (ratelimit_min), "
+           "CSCHED2_MAX_TIMER = CSCHED2_CREDIT_INIT", "4.8, 4.9 (RELEASE-4.9.0 / 4.9.4 runq_tickle: credit alone)"),
+    Source(X, "RELEASE-4.10.0", "xen/common/sched_credit2.c", "is_preemptable (CSCHED2_RATELIMIT_TICKLE_TOLERANCE)",
+           "4.10 .."),
+    Source(X, "RELEASE-4.0.0", "xen/common/schedule.c, xen/common/sched_credit.c, xen/arch/x86/hvm/vmx/vmx.c",
+           "do_yield (raise_softirq(SCHEDULE_SOFTIRQ) only), csched_schedule ('if ( vcpu_runnable(current) ) "
+           "__runq_insert(cpu, scurr);'), EXIT_REASON_PAUSE_INSTRUCTION", "4.0 (5fc9f5ef6c: CSCHED_FLAG_VCPU_YIELD, 4.1)"))
+reading("xen.sched.yield-by-release", "Which scheduler a scenario names (platform.xen_sched) runs as the named Xen "
+        "release had it. credit2 (0dd76d3d20, first in 4.1.0; none in 4.0, where naming it is an error): 4.1 .. 4.7 "
+        "have no ratelimit (2615485905, 4.8) -- runq_tickle preempts a runner with less credit at once -- no yield "
+        "hook (a7fa4d5f53, 4.8) -- an HVM vCPU's PAUSE-loop exit (SCHEDOP_yield) only raises SCHEDULE_SOFTIRQ and "
+        "runq_candidate keeps the yielder while its credit is higher than the runqueue head's -- and a 2 ms "
+        "CSCHED2_MAX_TIMER (da92ec5bd1, 4.8); 4.8 and 4.9 have the ratelimit and the yield but runq_tickle has no "
+        "is_preemptable (4b6923acff, 4.10): the tickle's schedule() keeps a runner within its ratelimit and "
+        "csched2_runtime's timer switches at the ratelimit's end. credit before 5fc9f5ef6c (4.0) has no "
+        "CSCHED_FLAG_VCPU_YIELD: the yielder goes back after every vCPU of its own or a higher priority. No stable "
+        "backport of these (RELEASE-4.7.6, 4.9.4 read). msidbg: rows xen_credit2_ratelimit, xen_credit2_yield, "
+        "xen_credit2_tickle_tolerance, xen_credit2_max_timer_10ms, xen_credit_yield_flag (xen34; before, a "
+        "scenario naming credit2 before 4.12 ran 4.12's, audit25). A credit2 yielder that keeps the pCPU exits "
+        "again every ple_window with nothing changing until its credit falls below the head's: msidbg represents "
+        "the first exit after that. Not modelled: csched_acct (credit's priorities are never recomputed), so a "
+        "credit 4.0 yielder ahead of a lower-priority waiter keeps the pCPU -- no msidbg run reaches it (every "
+        "wake-up BOOSTs before 66c7449a4d, 4.7).",
+        source=XEN_CREDIT2_RELEASES,
+        quote="if ( cur->credit < new->credit ) (4.7 / 4.9 runq_tickle) / if ( !yield && prv->ratelimit_us && "
+              "!is_idle_vcpu(scurr->vcpu) && vcpu_runnable(scurr->vcpu) && (now - "
+              "scurr->vcpu->runstate.state_entry_time) < MICROSECS(prv->ratelimit_us) ) (4.8 runq_candidate) / "
+              "#define CSCHED2_MAX_TIMER MILLISECS(2) (4.7) / raise_softirq(SCHEDULE_SOFTIRQ); (4.0 do_yield)",
+        module="msidbg.model.xensched")
