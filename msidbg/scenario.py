@@ -564,6 +564,13 @@ def _platform(y: Y, path: str) -> Platform:
         except bh.VersionError as e:
             fail(f.path("qemu"), f.items["qemu"], str(e))
     switches = _switches(f, PLATFORM_SWITCHES)
+    if xen is not None and kind.startswith("xen-"):
+        rows = bh.by_name()
+        for name, value in switches.items():
+            try:
+                bh.check_window(rows[name], value, bh.parse_xen(xen) if rows[name].layer == "xen" else None)
+            except bh.VersionError as e:
+                fail(f.path(name), f.items[name], str(e))
     if switches.get("apic_virtualization") and xen is not None and bh.parse_xen(xen).series < bh.FIRST_APIC_VIRT_XEN:
         fail(f.path("apic_virtualization"), f.items["apic_virtualization"], f"Xen {xen} does not tell an HVM guest "
              "about APIC virtualization: CPUID leaf 4 carries it from Xen 4.5.0 on (3196856c65) (expected platform.xen "

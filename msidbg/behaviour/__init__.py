@@ -223,9 +223,9 @@ class Switch:
     #: snapshots recorded with them -- as they were; older rows stay in every world (their snapshots
     #: carry them).
     scoped: bool = False
-    #: (first, end): a value other than ``initial`` exists only in kernel releases first <= v < end (an
-    #: option a release range had; end "" = no end: code that first appeared in ``first``); written
-    #: explicitly with a ``kernel.version`` outside it, it is an error
+    #: (first, end): a value other than ``initial`` exists only in releases of the row's layer (kernel, xen)
+    #: first <= v < end (an option a release range had; end "" = no end: code that first appeared in
+    #: ``first``); written explicitly with a ``kernel.version`` / ``platform.xen`` outside it, it is an error
     window: tuple[str, str] | None = None
     #: the row exists only in worlds with this interrupt remapping unit (``platform.iommu``): like ``scoped``,
     #: other worlds -- and their state hashes, snapshots and summaries -- are as if it were not there
@@ -458,7 +458,7 @@ def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None
     out = []
     for row in rows():
         if row.name in explicit:
-            check_window(row, explicit[row.name], versions["kernel"][0] if "kernel" in versions else None)
+            check_window(row, explicit[row.name], versions[row.layer][0] if row.layer in versions else None)
             commit, confirmed = _commit_of(row, explicit[row.name])
             out.append(Resolved(row.name, row.layer, explicit[row.name], "explicit", commit, confirmed))
         elif row.layer in versions:
@@ -470,19 +470,21 @@ def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None
     return Table(tuple(out), shown)
 
 
-def check_window(row: Switch, value: Any, kernel: Version | None) -> None:
-    """VersionError for an explicit value that only a range of releases had, with a kernel.version
-    outside that range (``Switch.window``)."""
-    if row.window is None or kernel is None or value == row.initial:
+def check_window(row: Switch, value: Any, version: Version | None) -> None:
+    """VersionError for an explicit value that only a range of releases had, with a release of the row's
+    layer (kernel.version, platform.xen) outside that range (``Switch.window``)."""
+    if row.window is None or version is None or value == row.initial:
         return
-    first = parse_kernel(row.window[0]).parts
-    end = parse_kernel(row.window[1]).parts if row.window[1] else None
-    if not (_pad(first) <= _pad(kernel.parts) and (end is None or _pad(kernel.parts) < _pad(end))):
+    parse = parse_xen if row.layer == "xen" else parse_kernel
+    first = parse(row.window[0]).parts
+    end = parse(row.window[1]).parts if row.window[1] else None
+    if not (_pad(first) <= _pad(version.parts) and (end is None or _pad(version.parts) < _pad(end))):
         def yaml(v: Any) -> str:
             return str(v).lower() if isinstance(v, bool) else repr(v)
 
+        name, key = ("xen", "platform.xen") if row.layer == "xen" else ("kernel", "kernel.version")
         upto = f" up to, not including, {row.window[1]}" if row.window[1] else " on"
-        raise VersionError(f"{yaml(value)} does not exist in kernel {kernel} (expected a kernel.version from "
+        raise VersionError(f"{yaml(value)} does not exist in {name} {version} (expected a {key} from "
                            f"{row.window[0]}{upto}, or {yaml(row.initial)})")
 
 

@@ -148,11 +148,13 @@ ROWS: tuple[Switch, ...] = (
         "keeps the pCPU for a 30 ms time slice. credit2 (sched_credit2.c): credits (10 ms at the start, one per "
         "ns run), a waking vCPU with more credit than the running one preempts it, the runqueue is in credit "
         "order, the slice runs until the credits meet (0.5 .. 10 ms)",
-        initial="credit", kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial="credit", kinds=("xen-hvm", "xen-pv"), scoped=True, window=("4.1", ""),
         initial_note="RELEASE-4.11.0 xen/common/Kconfig: 'prompt \"Default Scheduler?\" default SCHED_CREDIT_DEFAULT' "
                      "(Kconfig from 4.7; RELEASE-4.0.0 .. 4.6.0 schedule.c: 'static char __initdata opt_sched[10] = "
                      "\"credit\";', audit25)",
         history=(
+            # (credit2 itself: 0dd76d3d20 'credit2: Add credit2 scheduler to hypervisor', first in RELEASE-4.1.0;
+            # RELEASE-4.0.0 has no sched_credit2.c: an explicit credit2 with an earlier platform.xen is an error)
             Change("4.12", "credit2", "dafd936ddd Make credit2 the default scheduler",
                    note="RELEASE-4.12.0 xen/common/Kconfig: 'default SCHED_CREDIT2_DEFAULT'; no RELEASE-4.11.x "
                         "carries it (git tag --contains)"),
@@ -161,8 +163,8 @@ ROWS: tuple[Switch, ...] = (
     Switch(
         "xen_sched_ratelimit", "xen", BOOL, True,
         "schedule() lets a running vCPU that has run less than sched_ratelimit_us (1000 us by default) continue "
-        "when another would preempt it (credit: csched_schedule; credit2 only from 2615485905, RELEASE-4.8.0 -- "
-        "credit2, in Xen from 4.1 (0dd76d3d20), had none before, but a scenario naming credit2 runs 4.12's). "
+        "when another would preempt it (credit: csched_schedule; credit2 only from 2615485905, RELEASE-4.8.0: row "
+        "xen_credit2_ratelimit, xen34). "
         "How long credit's continuation lasts is xen_credit_ratelimit_rest, whether a yield is rate-limited "
         "xen_credit_yield_no_ratelimit (audit25)",
         initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
@@ -242,6 +244,79 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("4.7", True, "66c7449a4d credit1: avoid boosting vCPUs being \"just\" migrated",
                    note="first in RELEASE-4.7.0; no RELEASE-4.6.x carries it (git tag --contains)"),
+        ),
+    ),
+    Switch(
+        "xen_credit_yield_flag", "xen", BOOL, True,
+        "credit: SCHEDOP_yield (an HVM vCPU's PAUSE-loop exit, reading xen.sched.ple-yield) sets "
+        "CSCHED_FLAG_VCPU_YIELD, and csched_schedule's __runq_insert puts the yielding vCPU behind one "
+        "lower-priority runnable vCPU. Before, do_yield only raised SCHEDULE_SOFTIRQ: the vCPU goes back after "
+        "every vCPU of its own or a higher priority and keeps the pCPU when the waiters' priority is lower "
+        "(xen34)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.0.0 xen/common/schedule.c do_yield: 'raise_softirq(SCHEDULE_SOFTIRQ); return 0;'; "
+                     "sched_credit.c has no CSCHED_FLAG_VCPU_YIELD and csched_schedule does 'if ( "
+                     "vcpu_runnable(current) ) __runq_insert(cpu, scurr);' (vmx.c EXIT_REASON_PAUSE_INSTRUCTION: "
+                     "do_sched_op_compat(SCHEDOP_yield, 0); read, xen34)",
+        history=(
+            Change("4.1", True, "5fc9f5ef6c scheduler: Implement yield for credit1",
+                   note="first in RELEASE-4.1.0 (git tag --contains; xen34)"),
+        ),
+    ),
+    Switch(
+        "xen_credit2_ratelimit", "xen", BOOL, True,
+        "credit2 (a scenario's platform.xen_sched: credit2 before 4.12, the default from 4.12): runq_candidate "
+        "keeps a running vCPU that has run less than sched_ratelimit_us (1000 us) and csched2_runtime arms "
+        "the pCPU's timer for at least what is left of it. Before 2615485905 credit2 had no ratelimit: a waker "
+        "with more credit preempts at once and the timer is never shorter than CSCHED2_MIN_TIMER (xen34; "
+        "audit25 found msidbg running 4.12's)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.7.0 / 4.7.6 xen/common/sched_credit2.c: no ratelimit_us (runq_candidate takes "
+                     "the runqueue's head when it has more credit; csched2_runtime's floor is CSCHED2_MIN_TIMER); "
+                     "read, xen34",
+        history=(
+            Change("4.8", True, "2615485905 ratelimit: Implement rate limit for credit2 scheduler",
+                   note="first in RELEASE-4.8.0 (git tag --contains); RELEASE-4.7.6 lacks it (no stable copy): "
+                        "xen34"),
+        ),
+    ),
+    Switch(
+        "xen_credit2_yield", "xen", BOOL, True,
+        "credit2: SCHEDOP_yield sets __CSFLAG_vcpu_yield and runq_candidate picks the runqueue's head even with "
+        "less credit, past the ratelimit (a7fa4d5f53). Before, csched2 had no yield hook: do_yield only raised "
+        "SCHEDULE_SOFTIRQ and the yielder keeps the pCPU while its credit is higher than the head's (xen34)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.7.0 sched_credit2.c: no .yield in the scheduler ops, runq_candidate: 'if ( "
+                     "svc->credit > snext->credit ) snext = svc;' (read, xen34)",
+        history=(
+            Change("4.8", True, "a7fa4d5f53 xen: credit2: implement yield()",
+                   note="first in RELEASE-4.8.0 (git tag --contains); RELEASE-4.7.6 lacks it: xen34"),
+        ),
+    ),
+    Switch(
+        "xen_credit2_tickle_tolerance", "xen", BOOL, True,
+        "credit2: runq_tickle preempts the running vCPU only when is_preemptable -- it has run more than the "
+        "ratelimit less CSCHED2_RATELIMIT_TICKLE_TOLERANCE (50 us) -- so a waker within the ratelimit waits for "
+        "the runner's timer (4b6923acff). Before, the tickle preempted on credit alone, and with a ratelimit "
+        "(4.8, 4.9) the schedule() it raised kept the runner until its ratelimit's end, then switched (xen34)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.9.0 / 4.9.4 runq_tickle: 'burn_credits(rqd, cur, now); if ( cur->credit < "
+                     "new->credit ) { ... goto tickle; }' (read, xen34)",
+        history=(
+            Change("4.10", True, "4b6923acff xen: credit2: try to avoid tickling cpus subject to ratelimiting",
+                   note="first in RELEASE-4.10.0 (git tag --contains); RELEASE-4.9.4 lacks it: xen34"),
+        ),
+    ),
+    Switch(
+        "xen_credit2_max_timer_10ms", "xen", BOOL, True,
+        "credit2: CSCHED2_MAX_TIMER, the longest csched2_runtime slice, is CSCHED2_CREDIT_INIT (10 ms; "
+        "da92ec5bd1); before, MILLISECS(2)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.1.0 .. 4.7.6: '#define CSCHED2_MAX_TIMER MILLISECS(2)' (CSCHED_MAX_TIMER in "
+                     "4.1 .. 4.3; read, xen34)",
+        history=(
+            Change("4.8", True, "da92ec5bd1 xen: credit2: \"relax\" CSCHED2_MAX_TIMER",
+                   note="first in RELEASE-4.8.0 (git tag --contains): xen34"),
         ),
     ),
     Switch(

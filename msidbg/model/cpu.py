@@ -430,7 +430,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         elif proc.done is not None:
             act = proc.action
             _finish_action(k, c, proc.done, emit=True)
-        else:
+        elif (xs := eng.model.xsched) is None or not xs.idles(eng, c):
             raise EngineError(f"CPU{cid} was scheduled with nothing to do")
     elif k.probed:
         _run(k, c, irq)     # probes armed: every step goes through the probe checks

@@ -655,12 +655,21 @@ EOI_TIMER_NS = 1_000_000        # __do_IRQ_guest: set_timer(&action->eoi_timer, 
 
 
 def vmsi_deliver_pirq(eng: Any, rec: dict[str, Any], pirq: int, dev: str, idx: int, n: int) -> str:
-    """No event channel (``hvm_domain_use_pirq`` false): Xen injects the guest's own MSI with the
-    vector and destination QEMU bound (``vmsi_deliver_pirq``). A pirq message has vector 0 and
-    delivery mode 3, which vmsi_deliver refuses: lost."""
+    """No event channel, or no emuirq (``hvm_domain_use_pirq`` false: the emuirq only
+    EVTCHNOP_bind_pirq's arch_evtchn_bind_pirq sets is unbound): Xen injects the guest's own MSI with the
+    vector and destination QEMU bound (``vmsi_deliver_pirq``). A pirq message (gvec 0) has delivery mode
+    3 (XEN_PIRQ_MSI_DATA; ExtINT in later kernels), which ``vmsi_deliver`` refuses ('Unsupported MSI
+    delivery mode'; a Fixed one of vector 0 vlapic_set_irq would drop, APIC_ESR_RECVILL): lost, nothing
+    is injected (reading ``xen.pirq-msi-without-emuirq``)."""
     if not rec["gvec"]:
-        acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which has no event channel: Xen injects the guest's "
-                  "message, whose vector is 0 (XEN_PIRQ_MSI_DATA)")
+        port = rec["port"]
+        if port:
+            acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, whose emuirq is unbound (hvm_domain_use_pirq false; "
+                      f"event channel {port} is not used): vmsi_deliver_pirq's vmsi_deliver refuses the pirq "
+                      "message (vector 0, delivery mode not Fixed)")
+            return "emuirq unbound: vmsi_deliver refuses the pirq message"
+        acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which has no event channel: vmsi_deliver_pirq's "
+                  "vmsi_deliver refuses the pirq message (vector 0, delivery mode not Fixed)")
         return "no event channel"
     gflags = rec["gdest"]      # gmsi.gflags: destination id (bits 7:0) and the DM bit QEMU passed
     # vlapic_match_dest: 0xFF is the broadcast of an xAPIC-mode vLAPIC only (x2APIC: 0xffffffff)

@@ -1649,6 +1649,30 @@ Revisions:
   test_why_whatif asserted the refusal: now the 4.19 run (3 of 9) and a judged xen_msi_mask flip. Shipped goldens:
   the 12 Xen scenarios' state hashes (ordered and random) move with the new row, events unchanged; the 559-file
   Xen sweep: every event sequence identical.
+  (xen34) The guest tick's wake-up of a halted HVM vCPU whose pCPU another vCPU runs goes through Xen's
+  scheduler (xenred31's lead; reading ``xen.sched.tick-wake-queued``: RELEASE-4.0.0 / 4.11.0 / 4.19.2 vpt.c
+  pt_timer_fn -> vcpu_kick -> vcpu_unblock -> vcpu_wake, context_switch's tail vmx_do_resume -> hvm_migrate_pirqs,
+  hvm_do_resume; hvm_hlt -> SCHEDOP_block): vmsi.tick queues it (xensched.wake) and its schedule-in runs
+  vmsi.resume; with nothing to run it halts again (new xen.sched event, xensched.idles: was an EngineError 'scheduled
+  with nothing to do'), and the pCPU's schedule() picks the next vCPU; a tick of a vCPU already waiting does nothing.
+  Before, the tick ran hvm_migrate_pirqs / the armed unmask at once (tests/xen34 k01: hvm_migrate_pirqs at 8.0013 ms,
+  not the 6 ms tick, n0's messages pCPU 0, 1, 1, 0 (was 0, 1, 0, 0); k04: the unmask at 9.5015 ms, was 8 ms).
+  The MSI restore of a pirq HVM guest with qemu-xen 4.5+ (xenred31's lead, reading ``xen.pirq-msi-without-emuirq``;
+  Linux 017239c8 / 5.15.24 / 4.13.19 __pci_restore_msi_state, xen_msi_compose_msg; qemu-xen-4.5.0 (4.7.0-rc4,
+  qemu/qemu) xen_pt_msgctrl_reg_write, xen_pt_msi_disable, msi_msix_setup; Xen RELEASE-4.5.0 / 4.19.2
+  physdev_unmap_pirq, arch_evtchn_bind_pirq, hvm_dirq_assist, vmsi_deliver): confirmed lost until the guest binds
+  its port again; the lost signal's text no longer says 'no event channel ... Xen injects ... vector 0' when the
+  port is bound: the emuirq is unbound and vmsi_deliver refuses the pirq message's delivery mode (event
+  xen.pirq 'emuirq unbound: vmsi_deliver refuses the pirq message'). A scenario naming credit2 runs its release's
+  credit2 (audit25's lead; reading ``xen.sched.yield-by-release``; sched_credit2.c of RELEASE-4.1.0, 4.7.0, 4.7.6,
+  4.8.0, 4.9.0, 4.9.4, 4.10.0): new rows ``xen_credit2_ratelimit`` (2615485905, 4.8), ``xen_credit2_yield``
+  (a7fa4d5f53, 4.8), ``xen_credit2_max_timer_10ms`` (da92ec5bd1, 4.8; 2 ms before), ``xen_credit2_tickle_tolerance``
+  (4b6923acff, 4.10), ``xen_credit_yield_flag`` (5fc9f5ef6c, 4.1; 4.0's do_yield only raises SCHEDULE_SOFTIRQ), all
+  scoped to Xen worlds (every Xen state hash moves); credit2 with a platform.xen before 4.1 is an error (row
+  ``xen_sched`` window 4.1.., 0dd76d3d20; check_window reads the row's layer). tests/xen34 c01 (4.7 credit2: the
+  6.1 ms tickle preempts at once, was 8.0049 ms), c02 (4.9: switch at the ratelimit's end, 7.0008 ms), c03 (4.7.0
+  spinner: no yield hook, free_irq done 8.1041 ms, was 7.1455). A sweep of the 84 files in tests/ and scenarios/
+  with a vcpu_migrate or a guest_tick against 7b2e4006: every event sequence identical. tests/test_xen34.py.
 """
 
 from __future__ import annotations

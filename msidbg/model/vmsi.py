@@ -297,7 +297,9 @@ def woken(eng: Any, c: Any) -> bool:
 def tick(eng: Any, cpu: Any) -> None:
     """Agenda work ``[.., "xen", "tick", vcpu]``: the guest's periodic tick (``kernel.guest_tick``) on a vCPU
     with an unmask armed. A halted vCPU is woken (the timer interrupt or VIRQ_TIMER upcall -> vcpu_kick):
-    its schedule-in applies the unmask (``resume``). One blocked in Xen on a device-model ioreq is not
+    its schedule-in applies the unmask (``resume``); when another vCPU runs on its pCPU (xensched) it waits on that
+    runqueue and the schedule-in there runs ``resume`` (xensched._schedule). One blocked in Xen on a device-model
+    ioreq is not
     (``ioreq_blocked``): QEMU's completion schedules it in. A running one takes the tick in guest mode: no
     schedule-in; its next tick is due while the run has other work (a vCPU that neither halts nor has
     anything ahead never will). Emits one event."""
@@ -307,10 +309,25 @@ def tick(eng: Any, cpu: Any) -> None:
         eng.emit(XEN_MSIXTBL, -1, None, -1, 0, eng.s("guest tick: no msix_unmask_address armed"))
         return
     c = cpus[cpu]
+    xs = eng.model.xsched
     if halted(c) and not c.queued:     # idle, nothing due on it (a CPU with a step ahead is not in hlt)
+        if xs is not None and xs.waits(w, cpu):
+            # vcpu_kick -> vcpu_unblock -> vcpu_wake: runnable, but another vCPU runs on its pCPU: it waits on that
+            # runqueue (xensched.wake), and vmx_do_resume -- hvm_migrate_pirqs, hvm_do_resume's completion -- is the
+            # context switch's tail at its schedule-in there (xensched._schedule -> resume; reading
+            # xen.sched.tick-wake-queued)
+            xs.wake(eng, c)
+            p = w.xen["pcpu"][cpu]
+            why = (f"guest tick: vcpu_kick wakes the halted vCPU; vCPU{w.xen['sched']['run'].get(p)} runs on "
+                   f"pCPU{p}: it waits on the runqueue, vmx_do_resume at its schedule-in")
+            eng.emit(XEN_MSIXTBL, cpu, None, -1, 0, eng.s(why))
+            return
         resume(eng, cpu)
         return
-    if not c.online:
+    if xs is not None and xs.waiting(w, cpu):
+        # runnable already (vcpu_unblock finds _VPF_blocked clear): its schedule-in runs vmx_do_resume
+        why = "guest tick: the vCPU waits on its pCPU's runqueue (runnable): vmx_do_resume at its schedule-in"
+    elif not c.online:
         why = "guest tick: the vCPU is offline (VCPUOP_down): no tick, no wake-up"
     elif ioreq_blocked(c):
         # vcpu_kick -> vcpu_unblock clears only _VPF_blocked: the vCPU stays blocked on its ioreq, and QEMU's

@@ -1594,8 +1594,9 @@ reading("xen.sched.credit2", "credit2: every vCPU starts with CSCHED2_CREDIT_INI
         "resets every vCPU's credit (+10 ms, clipped at 10.5 ms: reset_credit). The slice (csched2_runtime) runs "
         "until the current vCPU's credit would meet the first waiter's (or 0), at least 500 us and the "
         "ratelimit's rest, at most 10 ms. The guest's vCPUs are the runqueue (one socket); no other domain's. "
-        "credit2's ratelimit is 2615485905's (4.8; credit2 is in Xen from 4.1, 0dd76d3d20, without one): a "
-        "scenario that names credit2 on an older Xen runs this (4.12's) credit2, ratelimit included (audit25).",
+        "credit2's ratelimit is 2615485905's (4.8; credit2 is in Xen from 4.1, 0dd76d3d20, without one). A "
+        "scenario that names credit2 on an older Xen ran this (4.12's) credit2, ratelimit included (audit25); from "
+        "xen34 it runs its release's (reading xen.sched.yield-by-release).",
         source=(XEN_CREDIT2_412, XEN_CREDIT2_419, XEN_CREDIT2_RATELIMIT),
         quote="score = new->credit - cur->credit; (tickle_score) / return now - "
               "svc->vcpu->runstate.state_entry_time > ratelimit - CSCHED2_RATELIMIT_TICKLE_TOLERANCE; "
@@ -1674,3 +1675,107 @@ reading("xen.sched.ioreq-completion-at-schedule-in", "The device model's notific
         quote="reset_stack_and_call_ind(nextd->arch.ctxt_switch->tail); (context_switch) / .tail = vmx_do_resume, "
               "/ hvm_migrate_timers(v); hvm_migrate_pirqs(v); ... hvm_do_resume(v); (vmx_do_resume) / if ( "
               "!vcpu_ioreq_handle_completion(v) ) return; (hvm_do_resume)", module="msidbg.model.qemu")
+#: xen34 (xenred31's lead): the guest tick's wake-up of a halted vCPU whose pCPU another vCPU runs
+XEN_PT_TIMER = (Source(X, "RELEASE-4.0.0", "xen/arch/x86/hvm/vpt.c, xen/arch/x86/domain.c, xen/common/schedule.c, "
+                       "xen/arch/x86/hvm/vmx/vmx.c, xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/hvm.c",
+                       "pt_timer_fn (vcpu_kick), vcpu_kick -> vcpu_unblock -> vcpu_wake, context_switch -> "
+                       "schedule_tail = vmx_do_resume (hvm_migrate_pirqs, hvm_do_resume), hvm_hlt (SCHEDOP_block)",
+                       "<= 4.10 (schedule_tail)"),
+                Source(X, "RELEASE-4.11.0", "xen/arch/x86/hvm/vpt.c", "pt_timer_fn (vcpu_kick)", "4.11 .. 4.14"),
+                Source(X, "RELEASE-4.19.2", "xen/arch/x86/hvm/vpt.c, xen/arch/x86/domain.c, xen/common/sched/core.c, "
+                       "xen/arch/x86/hvm/hvm.c", "pt_timer_fn (vcpu_kick), vcpu_kick -> vcpu_unblock -> vcpu_wake, "
+                       "hvm_hlt (SCHEDOP_block)", "4.15 .."))
+reading("xen.sched.tick-wake-queued", "The guest tick of a halted HVM vCPU is a Xen timer on the vCPU's pCPU: the "
+        "emulated LAPIC timer's periodic_time fires pt_timer_fn, which calls vcpu_kick -> vcpu_unblock (clears "
+        "_VPF_blocked) -> vcpu_wake (a PVHVM VIRQ_TIMER: vcpu_mark_events_pending -> vcpu_kick likewise). vcpu_wake "
+        "only makes the vCPU runnable (the scheduler's wake: runqueue insert and tickle, xen.sched.one-per-pcpu, "
+        ".credit-boost, .credit2): when another vCPU runs on its pCPU and is not preempted, the vCPU waits there, "
+        "and the context switch's tail -- vmx_do_resume's hvm_migrate_pirqs (a VMCS last active elsewhere), "
+        "hvm_do_resume's completion (msix_write_completion from f7039ee41b) -- runs at its schedule-in. A tick of a "
+        "vCPU already runnable finds _VPF_blocked clear and does nothing. Read in RELEASE-4.0.0 (schedule_tail = "
+        "vmx_do_resume), 4.11.0 and 4.19.2 (ctxt_switch->tail). After the tick's handler (not represented) the "
+        "guest's idle loop halts again: hvm_hlt -> SCHEDOP_block -> vcpu_block, and the pCPU's schedule() picks the "
+        "next runnable vCPU. msidbg (xen34): vmsi.tick woke a halted vCPU with vmsi.resume at the tick itself, "
+        "even when another vCPU ran its pCPU; now xensched.wake queues it and xensched._schedule runs the resume, "
+        "then the vCPU, with nothing to run, blocks again (xensched.idles; tests/xen34 k01: hvm_migrate_pirqs at "
+        "8.0013 ms, after the storm, not at the 6 ms tick).",
+        source=XEN_PT_TIMER + (XEN_CTXT_TAIL_4192,),
+        quote="pt->pending_intr_nr++; pt->scheduled += pt->period; pt->do_not_freeze = 0; vcpu_kick(pt->vcpu); "
+              "(pt_timer_fn) / if ( !test_and_clear_bit(_VPF_blocked, &v->pause_flags) ) return; (vcpu_unblock) / "
+              "v->arch.schedule_tail = vmx_do_resume; (4.0.0 vmx.c) / do_sched_op(SCHEDOP_block, "
+              "guest_handle_from_ptr(NULL, void)); (hvm_hlt)", module="msidbg.model.vmsi")
+#: xen34 (xenred31's lead, x13 / x32): an MSI restore on a pirq HVM guest, checked step by step
+XEN_PIRQ_MSI_REFUSED = (
+    Source(L, "017239c8db20", "drivers/pci/msi/msi.c", "__pci_restore_msi_state (pci_msi_set_enable(dev, 0), then "
+           "__pci_write_msi_msg of the cached entry->msg, then Enable)", "all (the same order in the 4.x "
+           "drivers/pci/msi.c of kinmax/linux-4.13.19 and yhuan416/linux-5.15.24, arch_restore_msi_irqs -> "
+           "default_restore_msi_irqs for a domU)"),
+    Source(L, "v5.15.24", "arch/x86/pci/xen.c", "xen_msi_compose_msg (the pirq in the destination id, vector 0, "
+           "delivery mode ExtINT; 4.13.19: XEN_PIRQ_MSI_DATA, delivery mode 3)", "all"),
+    Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt_msi.c",
+           "xen_pt_msgctrl_reg_write ('else if (msi->mapped) xen_pt_msi_disable(s)'), xen_pt_msi_disable "
+           "(msi_msix_disable: xc_domain_unbind_msi_irq, xc_physdev_unmap_pirq; msi->pirq = "
+           "XEN_PT_UNASSIGNED_PIRQ), xen_pt_msi_setup -> msi_msix_setup (gvec 0: the pirq from the message's "
+           "destination id), xen_pt_msi_update (gvec 0)", "4.5 .. (the same in qemu-xen-4.7.0-rc4 and qemu/qemu)"),
+    Source(X, "RELEASE-4.19.2", "xen/arch/x86/physdev.c, xen/arch/x86/irq.c, xen/drivers/passthrough/x86/hvm.c, "
+           "xen/arch/x86/hvm/irq.c, xen/arch/x86/hvm/vmsi.c, xen/arch/x86/hvm/vlapic.c",
+           "physdev_unmap_pirq (unmap_domain_pirq_emuirq, then unmap_domain_pirq), arch_evtchn_bind_pirq (the only "
+           "IRQ_PT map_domain_emuirq_pirq), hvm_dirq_assist, hvm_domain_use_pirq, vmsi_deliver_pirq, vmsi_deliver, "
+           "vlapic_set_irq", "4.2 .. (RELEASE-4.5.0 read too: evtchn_bind_pirq, _hvm_dirq_assist, the same)"))
+reading("xen.pirq-msi-without-emuirq", "On an HVM guest with pirqs and qemu-xen from c976437c7dba (4.5), "
+        "pci_restore_msi_state of a plain MSI loses the device's interrupts until the guest binds the event channel "
+        "again: __pci_restore_msi_state clears MSI Enable first (every release read), xen_pt_msgctrl_reg_write "
+        "calls xen_pt_msi_disable, which unbinds and unmaps the pirq -- physdev_unmap_pirq clears the IRQ_PT "
+        "emuirq (unmap_domain_pirq_emuirq), then unmaps -- and forgets it (XEN_PT_UNASSIGNED_PIRQ). The restored "
+        "message is only stored; the Enable write's xen_pt_msi_setup takes the pirq from the cached message's "
+        "destination id (gvec 0), so the same pirq is mapped and bound again. Only EVTCHNOP_bind_pirq "
+        "(arch_evtchn_bind_pirq) sets the emuirq, and the guest's irq stays started on its old port: "
+        "hvm_domain_use_pirq is false and hvm_dirq_assist calls vmsi_deliver_pirq with gvec 0 and the pirq message's "
+        "delivery mode (3, XEN_PIRQ_MSI_DATA; ExtINT in 5.x), which vmsi_deliver refuses ('Unsupported MSI delivery "
+        "mode', -EINVAL): nothing is injected (a Fixed vector 0 would be dropped by vlapic_set_irq, RECVILL). "
+        "free_irq + request_irq (EVTCHNOP_close, EVTCHNOP_bind_pirq) recover. msidbg modelled the outcome already "
+        "(xenred31 x13, x32); its event said 'no event channel' and 'Xen injects ... vector 0': the port is still "
+        "bound and no vMSI is injected (xen34: the texts; tests/xen34 p01). Not modelled: posted interrupts "
+        "(iommu_intpost), where pt_irq_create_bind's pi_update_irte would post gvec for a single destination.",
+        source=XEN_PIRQ_MSI_REFUSED,
+        quote="pci_msi_set_enable(dev, 0); if (arch_restore_msi_irqs(dev)) __pci_write_msi_msg(entry, &entry->msg); "
+              "(__pci_restore_msi_state) / } else if (msi->mapped) { xen_pt_msi_disable(s); } / *ppirq = "
+              "msi_ext_dest_id(addr >> 32) | msi_dest_id(addr); (msi_msix_setup) / if ( is_hvm_domain(d) ) "
+              "map_domain_emuirq_pirq(d, pirq, IRQ_PT); (arch_evtchn_bind_pirq) / "
+              "\"Unsupported MSI delivery mode\" (vmsi_deliver)", module="msidbg.model.evtchn")
+#: xen34 (audit25's lead): credit2 and credit's yield by release
+XEN_CREDIT2_RELEASES = (
+    Source(X, "RELEASE-4.7.0", "xen/common/sched_credit2.c, xen/common/schedule.c",
+           "runq_tickle ('if ( cur->credit < new->credit )'), runq_candidate (no ratelimit, 'svc->credit > "
+           "snext->credit'), csched2_runtime (CSCHED2_MIN_TIMER .. CSCHED2_MAX_TIMER = MILLISECS(2)), no .yield",
+           "4.1 .. 4.7 (RELEASE-4.1.0 and 4.7.6 read: the same rules; no sched_credit2.c in RELEASE-4.0.0)"),
+    Source(X, "RELEASE-4.8.0", "xen/common/sched_credit2.c", "runq_candidate ('if ( !yield && prv->ratelimit_us "
+           "...) return scurr;', 'if ( yield || svc->credit > snext->credit )'), csched2_runtime (ratelimit_min), "
+           "CSCHED2_MAX_TIMER = CSCHED2_CREDIT_INIT", "4.8, 4.9 (RELEASE-4.9.0 / 4.9.4 runq_tickle: credit alone)"),
+    Source(X, "RELEASE-4.10.0", "xen/common/sched_credit2.c", "is_preemptable (CSCHED2_RATELIMIT_TICKLE_TOLERANCE)",
+           "4.10 .."),
+    Source(X, "RELEASE-4.0.0", "xen/common/schedule.c, xen/common/sched_credit.c, xen/arch/x86/hvm/vmx/vmx.c",
+           "do_yield (raise_softirq(SCHEDULE_SOFTIRQ) only), csched_schedule ('if ( vcpu_runnable(current) ) "
+           "__runq_insert(cpu, scurr);'), EXIT_REASON_PAUSE_INSTRUCTION", "4.0 (5fc9f5ef6c: CSCHED_FLAG_VCPU_YIELD, 4.1)"))
+reading("xen.sched.yield-by-release", "Which scheduler a scenario names (platform.xen_sched) runs as the named Xen "
+        "release had it. credit2 (0dd76d3d20, first in 4.1.0; none in 4.0, where naming it is an error): 4.1 .. 4.7 "
+        "have no ratelimit (2615485905, 4.8) -- runq_tickle preempts a runner with less credit at once -- no yield "
+        "hook (a7fa4d5f53, 4.8) -- an HVM vCPU's PAUSE-loop exit (SCHEDOP_yield) only raises SCHEDULE_SOFTIRQ and "
+        "runq_candidate keeps the yielder while its credit is higher than the runqueue head's -- and a 2 ms "
+        "CSCHED2_MAX_TIMER (da92ec5bd1, 4.8); 4.8 and 4.9 have the ratelimit and the yield but runq_tickle has no "
+        "is_preemptable (4b6923acff, 4.10): the tickle's schedule() keeps a runner within its ratelimit and "
+        "csched2_runtime's timer switches at the ratelimit's end. credit before 5fc9f5ef6c (4.0) has no "
+        "CSCHED_FLAG_VCPU_YIELD: the yielder goes back after every vCPU of its own or a higher priority. No stable "
+        "backport of these (RELEASE-4.7.6, 4.9.4 read). msidbg: rows xen_credit2_ratelimit, xen_credit2_yield, "
+        "xen_credit2_tickle_tolerance, xen_credit2_max_timer_10ms, xen_credit_yield_flag (xen34; before, a "
+        "scenario naming credit2 before 4.12 ran 4.12's, audit25). A credit2 yielder that keeps the pCPU exits "
+        "again every ple_window with nothing changing until its credit falls below the head's: msidbg represents "
+        "the first exit after that. Not modelled: csched_acct (credit's priorities are never recomputed), so a "
+        "credit 4.0 yielder ahead of a lower-priority waiter keeps the pCPU -- no msidbg run reaches it (every "
+        "wake-up BOOSTs before 66c7449a4d, 4.7).",
+        source=XEN_CREDIT2_RELEASES,
+        quote="if ( cur->credit < new->credit ) (4.7 / 4.9 runq_tickle) / if ( !yield && prv->ratelimit_us && "
+              "!is_idle_vcpu(scurr->vcpu) && vcpu_runnable(scurr->vcpu) && (now - "
+              "scurr->vcpu->runstate.state_entry_time) < MICROSECS(prv->ratelimit_us) ) (4.8 runq_candidate) / "
+              "#define CSCHED2_MAX_TIMER MILLISECS(2) (4.7) / raise_softirq(SCHEDULE_SOFTIRQ); (4.0 do_yield)",
+        module="msidbg.model.xensched")

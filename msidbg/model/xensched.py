@@ -51,7 +51,8 @@ TICK = 10_000_000               # tick_period_us = tslice / CSCHED_TICKS_PER_TSL
 # credit2 (xen/common/sched_credit2.c)
 CREDIT_INIT = 10_000_000        # CSCHED2_CREDIT_INIT: 10 ms
 C2_MIN_TIMER = 500_000          # CSCHED2_MIN_TIMER: 500 us
-C2_MAX_TIMER = CREDIT_INIT      # CSCHED2_MAX_TIMER
+C2_MAX_TIMER = CREDIT_INIT      # CSCHED2_MAX_TIMER (da92ec5bd1, 4.8; xen_credit2_max_timer_10ms)
+C2_MAX_TIMER_OLD = 2_000_000    # CSCHED2_MAX_TIMER before it: MILLISECS(2)
 CARRYOVER_MAX = C2_MIN_TIMER    # CSCHED2_CARRYOVER_MAX
 TICKLE_TOLERANCE = 50_000       # CSCHED2_RATELIMIT_TICKLE_TOLERANCE: 50 us
 # VMX Pause-Loop Exiting (xen/arch/x86/hvm/vmx/vmcs.c ple_window = 4096, "a counter that runs at the same rate as
@@ -128,7 +129,26 @@ def _tick(s: dict[str, Any], v: int, now: int) -> None:
 
 
 def _ratelimit(w: World) -> int:
-    return RATELIMIT if w.behaviour.get("xen_sched_ratelimit", True) else 0
+    """The scheduler's ratelimit: credit's from 64908a0466 (4.2), credit2's from 2615485905 (4.8)."""
+    b = w.behaviour
+    if b.get("xen_sched") == "credit2":
+        return RATELIMIT if b.get("xen_credit2_ratelimit", True) else 0
+    return RATELIMIT if b.get("xen_sched_ratelimit", True) else 0
+
+
+def _c2_max(w: World) -> int:
+    """CSCHED2_MAX_TIMER: CSCHED2_CREDIT_INIT from da92ec5bd1 (4.8), 2 ms before."""
+    return C2_MAX_TIMER if w.behaviour.get("xen_credit2_max_timer_10ms", True) else C2_MAX_TIMER_OLD
+
+
+def _yield_op(w: World) -> bool:
+    """Whether SCHEDOP_yield reaches the scheduler's own yield (credit: CSCHED_FLAG_VCPU_YIELD, 5fc9f5ef6c, 4.1;
+    credit2: __CSFLAG_vcpu_yield, a7fa4d5f53, 4.8). Before, do_yield only raised SCHEDULE_SOFTIRQ: schedule()
+    decides as for any other reason (reading xen.sched.yield-by-release)."""
+    b = w.behaviour
+    if b.get("xen_sched") == "credit2":
+        return bool(b.get("xen_credit2_yield", True))
+    return bool(b.get("xen_credit_yield_flag", True))
 
 
 def _yield_limited(w: World) -> bool:
@@ -174,7 +194,7 @@ def _c2_runtime(w: World, s: dict[str, Any], p: int, v: int, now: int) -> int:
     if q and s["credit"][q[0]] > 0:
         rt = s["credit"][v] - s["credit"][q[0]]
     t = rt if rt > 0 else 0
-    return min(max(t, min_time), C2_MAX_TIMER)
+    return min(max(t, min_time), _c2_max(w))
 
 
 # --- the pCPU's s_timer ----------------------------------------------------------------------------------------
@@ -195,7 +215,7 @@ def _timer(w: World, s: dict[str, Any], p: int, v: int, now: int) -> int:
             m = 1 + (-credit // CREDIT_INIT if credit < -CREDIT_INIT else 0)
             credit = min(credit + CREDIT_INIT * m, CREDIT_INIT + CARRYOVER_MAX)
         min_time = max(C2_MIN_TIMER, s["since"][v] + rl - t) if rl else C2_MIN_TIMER
-        run = min(max(credit if credit > 0 else 0, min_time), C2_MAX_TIMER)
+        run = min(max(credit if credit > 0 else 0, min_time), _c2_max(w))
         t += run
         credit -= run
         if t >= now:
@@ -372,6 +392,9 @@ class Sched:
     def stop_spin(self, eng: Any, c: Any) -> None:
         stop_spin(eng, c)
 
+    def idles(self, eng: Any, c: Any) -> bool:
+        return idles(eng, c)
+
 
 def wake(eng: Any, c: Any) -> bool:
     """``Sched.wake`` on the engine's world (a caller without the model's ``Sched``)."""
@@ -396,7 +419,10 @@ def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int) -> 
     if _credit2(s):
         _burn(s, cur, now)
         rl = _ratelimit(w)
-        preemptable = rl <= TICKLE_TOLERANCE or now - s["since"][cur] > rl - TICKLE_TOLERANCE
+        # is_preemptable (4b6923acff, 4.10): before it the tickle preempts on credit alone, and a runner within the
+        # ratelimit is kept by the schedule() it raises (``_schedule``), to its ratelimit's end
+        preemptable = (not w.behaviour.get("xen_credit2_tickle_tolerance", True) or rl <= TICKLE_TOLERANCE
+                       or now - s["since"][cur] > rl - TICKLE_TOLERANCE)
         if preemptable and s["credit"][v] - s["credit"][cur] > 0:
             _arm(eng, p, now, "tickle")
             return
@@ -537,6 +563,26 @@ def kick(eng: Any, v: int) -> None:
         _ple_for_waiters(eng, s, p)
 
 
+def idles(eng: Any, c: Any) -> bool:
+    """Vcpu ``c``'s step finds nothing to run although Xen runs it on its pCPU: a halted vCPU a wake-up queued (a guest
+    tick, whose handler msidbg does not represent) and the pCPU's schedule() switched in, its ``vmx_do_resume`` done
+    (``vmsi.resume``). The guest's idle loop halts again (``hvm_hlt`` -> SCHEDOP_block -> ``vcpu_block``): the
+    step's event; ``cpu.on_cpu``'s tail takes it off the agenda and blocks it (``block``), and the pCPU's
+    schedule() picks the next waiting vCPU. Returns False (no event) when the vCPU is not the one its pCPU runs."""
+    w = eng.w
+    s = state(w)
+    v = c.id
+    if s is None or not 0 <= v < len(w.xen["pcpu"]):
+        return False
+    p = w.xen["pcpu"][v]
+    if s["run"].get(p) != v:
+        return False
+    eng.emit(XEN_SCHED, -1, None, p, v, eng.s(
+        f"vCPU{v} scheduled in with nothing to run (the guest tick's handler is not represented): hlt -> "
+        f"SCHEDOP_block" + _waiting(s["runq"].get(p) or [])))
+    return True
+
+
 # --- schedule() ------------------------------------------------------------------------------------------------
 def on_item(eng: Any, item: list[Any]) -> None:
     """Agenda work ``[.., "xen", "sched", pcpu, why]``: ``schedule()`` on that pCPU. Emits one event."""
@@ -588,6 +634,11 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
         # the loop ended before the window (or nobody waits): no exit; the pCPU's timer stands
         return (cur if cur is not None else -1), (f"no PAUSE-loop exit: vCPU{cur} no longer spins"
                                                   if cur is not None else "no PAUSE-loop exit: pCPU idle")
+    plain = yielding and not _yield_op(w)
+    if plain:
+        # credit before 5fc9f5ef6c (4.1), credit2 before a7fa4d5f53 (4.8): do_yield raises SCHEDULE_SOFTIRQ and
+        # nothing else -- schedule() decides as for any other reason (neither release has a ratelimit)
+        yielding = False
     yld = s.get("yld")
     limited = False
     if yielding and yld is not None and not _credit2(s) and rl and now - s["since"][cur] < rl:
@@ -663,8 +714,14 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
             eng.schedule(t, "xen", "sched", p, "slice")
         if not q:
             runq.pop(p, None)
+        elif plain and _credit2(s) and _spins(w, w.cpus[cur]):
+            # its next PAUSE-loop exits decide the same until its credit, burnt one per ns, falls below the head's:
+            # the first of them after that is the one represented. (credit before 4.1: the order of the runqueue
+            # does not change while both wait -- csched_acct is not modelled -- so no later exit is)
+            _arm_yield(eng, p, now + PLE_WINDOW_NS * ((s["credit"][cur] - s["credit"][q[0]]) // PLE_WINDOW_NS + 1))
         _continue_running(eng, cur)
         return cur, (f"schedule ({what}): vCPU{cur} continues (continue_running)"
+                     + (" -- no yield hook: do_yield only raised SCHEDULE_SOFTIRQ" if plain else "")
                      + _waiting(q))
     # the context switch: cur (if still runnable) back on the runqueue, nxt scheduled in
     if nxt in q:
@@ -677,7 +734,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
         cc = cpus[cur]
         eng.unschedule(lambda it: (it[2] == "cpu" and it[3] == cur) or _yield_item(it, p))   # (queued stays)
         at = max(at, cc.busy_until)
-        prev = f"vCPU{cur} {'yields' if yielding else 'preempted'} (back on the runqueue), "
+        prev = f"vCPU{cur} {'yields' if yielding or plain else 'preempted'} (back on the runqueue), "
     c = cpus[nxt]
     _schedule_in(s, p, nxt, now)
     if eng.prov.on and eng.fresh:
