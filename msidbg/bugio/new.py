@@ -20,6 +20,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
+from msidbg import yamlsafe as ys
 from msidbg.bugio import dmesg as dm
 from msidbg.bugio import lspci as lp
 from msidbg.bugio import procirq as pi
@@ -267,7 +268,7 @@ def _bdf(f: lp.Function, taken: set[str]) -> tuple[str, str]:
 def _name(f: lp.Function, dmesg_name: str | None, used: set[str]) -> str:
     # lowercased: a scenario's device names are; systemd names a function in PCI domain 1 enP1s15
     low = (dmesg_name or "").lower()
-    if low and _DEV_NAME.fullmatch(low) and low not in used:
+    if low and _DEV_NAME.fullmatch(low) and low not in used and ys.plain_is_text(low):
         used.add(low)
         return low
     prefix = KIND_PREFIX[f.kind]

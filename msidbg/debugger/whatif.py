@@ -344,7 +344,7 @@ def flipped_scenario(scn: Any, row: bh.Switch, to: Any) -> Any:
     if scn.text:
         from msidbg.scenario import load_scenario_text
 
-        new = load_scenario_text(scn.text, scn.path, {row.name: to})
+        new = load_scenario_text(scn.text, scn.path, {row.name: to}, recorded=True)
     elif bh.SECTION[row.layer] == "kernel":
         new = dataclasses.replace(scn, kernel=dataclasses.replace(
             scn.kernel, switches={**scn.kernel.switches, row.name: to}))

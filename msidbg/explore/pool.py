@@ -63,7 +63,7 @@ def _init(path: str, text: str, until: tuple[str, ...], max_events: int, parent:
     # (killed) takes its workers with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="msidbg-parent-watch").start()
-    _target = Target(load_scenario_text(text, path), until, max_events)
+    _target = Target(load_scenario_text(text, path, recorded=True), until, max_events)
     _counting = coverage.instrumented()  # for the life of this worker process (kept referenced)
     _counting.__enter__()
 
