@@ -375,6 +375,9 @@ def _explore(args: argparse.Namespace) -> int:
     if result["interrupted"]:    # the line any interrupted msidbg prints, after what the search found
         print("msidbg: interrupted", file=sys.stderr)
         return guard.EXIT_INTERRUPTED
+    if result["worker_died"]:   # what was found is above; a failure found is still one (exit 1), else 2
+        print(escape(result["worker_died"]["message"]), file=sys.stderr)
+        return EXIT_STOPPED if result["failures"] else EXIT_BAD_INPUT
     return EXIT_STOPPED if result["failures"] else EXIT_OK
 
 

@@ -359,7 +359,7 @@ def core12(text: str) -> Any:
 def plain_is_text(text: str) -> bool:
     """True if YAML 1.1 and 1.2 both read ``text``, written plain, as that text (a name ``msidbg new``
     writes unquoted: a network interface named ``on`` must not become a boolean)."""
-    return yaml.SafeLoader.resolve(yaml.SafeLoader, yaml.ScalarNode, text, (True, False)) == STR_TAG \
+    return yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False)) == STR_TAG \
         and isinstance(core12(text), str)
 
 

@@ -93,3 +93,105 @@ def test_the_schema_says_what_it_cannot() -> None:
     from msidbg.bugio.schema import schema
 
     assert "1_000" in schema()["$comment"] and "quote" in schema()["$comment"]
+
+
+# --- lead 2: a killed explore worker keeps the runs found so far ----------------------------------------------
+KILLER = """
+import os, signal, sys
+from msidbg.explore import pool
+
+real_once = pool.run_once
+mode, mark = sys.argv[2], sys.argv[3]
+
+def once(target, index, seed, sch, cover=True):
+    search = mode == "search" and cover and index == 21
+    small = len(sch.plan.items()) < 3 if mode == "shrink" and sch.plan is not None else mode == "recorded"
+    shrink = small and not cover and sch.plan is not None and not os.path.exists(mark)
+    if search or shrink:
+        open(mark, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)        # as the out-of-memory killer does, in the worker
+    return real_once(target, index, seed, sch, cover)
+
+pool.run_once = once
+from msidbg.cli import main
+sys.exit(main(["explore", sys.argv[1], "--jobs", "2", "--runs", "60", *sys.argv[4:]]))
+"""
+
+
+def _explore_killing(tmp_path: Path, mode: str, *args: str) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-c", KILLER, str(SCENARIOS / "explore-xen-pirq-reuse.yaml"), mode,
+                           str(tmp_path / "mark"), *args], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert (tmp_path / "mark").exists()
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+LINE = ("msidbg: {path}: explore: a worker process was killed by SIGKILL (the out-of-memory killer, or a kill?); its "
+        "runs were lost (expected workers that run to the end: --jobs 1 runs every run in msidbg's own process)\n")
+
+
+def test_a_worker_killed_in_the_search_keeps_the_runs_before_it_and_names_sigkill(tmp_path: Path) -> None:
+    """Run 21 kills its worker (SIGKILL): the batches in flight are lost (runs 16..23 or 20..23); the
+    runs before them are reported, their failure groups shrunk and saved; exit 1 (failures found),
+    the line naming SIGKILL -- never the executor's SIGTERM of the other worker."""
+    import json
+
+    code, out, err = _explore_killing(tmp_path, "search", "--all", "--json", "--save-failing", str(tmp_path / "b"))
+    path = SCENARIOS / "explore-xen-pirq-reuse.yaml"
+    assert err == LINE.format(path=path), err
+    result = json.loads(out)
+    assert code == 1 and result["runs"] in (16, 20), result["runs"]
+    assert result["worker_died"] == {"while": "search", "how": "was killed by SIGKILL", "message": err.strip()}
+    assert result["failures"] and all(f["shrink_complete"] and f["snapshot"] for f in result["failures"])
+    assert sum(f["count"] for f in result["failures"]) <= result["runs"]
+
+
+@pytest.mark.parametrize("mode", ["shrink", "recorded"])
+def test_a_worker_killed_while_shrinking_stops_that_shrink_and_keeps_the_failure(tmp_path: Path, mode: str) -> None:
+    """Killed during a shrinking replay: that group's shrinking stops as time would; killed during the
+    replay of the recorded list (which must run): it is made again in fresh workers and shrinking goes on."""
+    code, out, err = _explore_killing(tmp_path, mode)
+    path = SCENARIOS / "explore-xen-pirq-reuse.yaml"
+    assert code == 1 and err == LINE.format(path=path), err
+    assert "a worker process was killed by SIGKILL while shrinking: the failures are below" in out
+    assert "FAIL 1: pirq-conflict" in out
+    stopped = "shrinking stopped early: a worker process was killed;" in out
+    assert stopped == (mode == "shrink"), out
+
+
+def test_a_pool_found_broken_at_submit_is_a_worker_died_too() -> None:
+    """The worker dies and the executor marks the pool broken before the next batch is sent: ``submit``
+    itself raised BrokenProcessPool -- an internal error (exit 3), 1 run in ~10 of test_hardening30's
+    killed worker. The results already in are taken first, then the one line naming SIGKILL."""
+    import os
+    import signal
+    import time
+
+    from msidbg.explore import _tasks
+    from msidbg.explore.pool import WorkerDied, Workers
+    from msidbg.explore.runner import Target
+    from msidbg.model import resolve_schedule
+    from msidbg.scenario import load_scenario
+
+    scn = load_scenario(str(SCENARIOS / "explore-xen-pirq-reuse-fixed.yaml"))
+    workers = Workers(Target(scn, (), 5_000_000), 2)
+    got = 0
+    try:
+        with pytest.raises(WorkerDied) as e:
+            for _ in workers.run(_tasks(0, resolve_schedule(scn, "random", None, None), 400)):
+                got += 1
+                if got == 1:
+                    pool = workers._pool
+                    os.kill(next(iter(workers._seen)), signal.SIGKILL)
+                    end = time.monotonic() + 30
+                    while not getattr(pool, "_broken", False) and time.monotonic() < end:
+                        time.sleep(0.01)
+                    assert pool._broken     # the next submit would raise
+    finally:
+        workers.close()
+    assert 1 <= got < 400 and e.value.how == "was killed by SIGKILL" and e.value.exit_code == 2

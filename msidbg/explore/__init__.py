@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from msidbg.errors import MsidbgError
 from msidbg.explore import report
 from msidbg.explore.coverage import Coverage
-from msidbg.explore.pool import MAX_JOBS, Task, Workers, default_jobs
+from msidbg.explore.pool import MAX_JOBS, Task, WorkerDied, Workers, default_jobs
 from msidbg.explore.runner import MAX_EVENTS, RunResult, Signature, Target
 from msidbg.explore.shrink import OutOfTime, ddmin
 from msidbg.model import resolve_schedule
@@ -84,6 +84,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     st = _State()
     bar = report.Progress(progress, runs, time_budget)
     interrupted = False
+    died: list[WorkerDied] = []     # a worker killed: the search stops, what it found is kept
     with Workers(target, jobs, idle=bar.tick if progress is not None else None) as workers:
         bar.start(min(jobs, runs))
         results = workers.run(_tasks(base, sch, runs), deadline=None if time_budget is None else t0 + time_budget)
@@ -97,6 +98,11 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             # Ctrl-C during the search ends it as a budget would: the runs taken so far are
             # reported and their failures shrunk (a second Ctrl-C, while shrinking, aborts)
             interrupted = True
+        except WorkerDied as e:
+            # so does a killed worker (the out-of-memory killer): its run is lost, the runs before
+            # it are reported and their failures shrunk in fresh workers; they were all lost, exit 2
+            # with the one line and nothing else (hardening31)
+            died.append(e)
         finally:
             results.close()     # cancels what was sent and not started
         if interrupted or st.runs < runs:
@@ -108,7 +114,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         deadline = None if shrink_time is None else time.monotonic() + shrink_time
         intr = _Ctrl(search=interrupted)
         failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar,
-                                  (name, deadline), intr)
+                                  (name, deadline), intr, died)
                     for i, g in enumerate(st.groups.values())]
         for f in failures:
             f["rerun"] = _rerun(path, sch, f, target.until, target.max_events)
@@ -124,6 +130,10 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         "interrupted_while": "search" if interrupted else "shrinking" if intr.shrink else None,
         "shrink_time": shrink_time,
         "total_seconds": round(time.monotonic() - t0, 3),
+        # a worker process ended without its result (the CLI prints this line on stderr, exit 2 unless a
+        # failure was found): "search" or "shrinking", and the line
+        "worker_died": None if not died else {"while": died[0].phase, "how": died[0].how,
+                                              "message": died[0].oneline()},
     }
 
 
@@ -260,7 +270,7 @@ class _Ctrl:
 
 def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of: tuple[int, int], g: _Group,
                   folder: str | None, bar: report.Progress, how: tuple[str, float | None],
-                  intr: _Ctrl | None = None) -> dict[str, Any]:
+                  intr: _Ctrl | None = None, died: list[WorkerDied] | None = None) -> dict[str, Any]:
     """Shrink the group's first run to its fewest deviations; its counterexample and snapshot.
 
     ``how``: the strategy's name (for the snapshot's name) and the monotonic time shrinking stops
@@ -269,8 +279,11 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
     the result (``shrink_complete`` false, ``shrink_stopped`` "time"). A first Ctrl-C while shrinking
     (``intr``) stops it the same way (``shrink_stopped`` "interrupted"), here and in the groups after
     it; during the replay of the recorded list or of the counterexample, that replay is made again
-    (it is needed), and a second Ctrl-C aborts."""
+    (it is needed), and a second Ctrl-C aborts. A worker killed while shrinking (``died`` gets it)
+    stops this group's shrinking as time would (``shrink_stopped`` "worker-died"); during the replay
+    of the recorded list, that replay is made again in fresh workers, once."""
     intr = _Ctrl(search=True) if intr is None else intr
+    died = [] if died is None else died
     strategy, deadline = how
     number = of[0]
     first = g.first
@@ -315,6 +328,15 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
             if not timed[0]:
                 return test(cands)  # the recorded list's replay is needed: made again (Ctrl-C now aborts)
             raise OutOfTime(ran, "interrupted") from None
+        except WorkerDied as e:
+            results.close()     # (the pool was replaced by fresh workers)
+            e.phase = "shrinking"
+            died.append(e)
+            if not timed[0] and len(died) < 2:
+                return test(cands)  # the recorded list's replay is needed: made again, once
+            if not timed[0]:
+                raise
+            raise OutOfTime(ran, "worker-died") from None
         return None, ran
 
     if test([found])[0] is None:  # the recorded deviations must replay the failure
