@@ -45,8 +45,9 @@ COMMANDS = "'run', 'open', 'replay', 'explore', 'check', 'new', 'schema', 'repor
                                        "FILE with it) (see 'msidbg replay --help')"),
     (("replay", SNAP, "--scenario", "--no-clobber"), "replay: argument --no-clobber: only with -o FILE (expected -o FILE "
                                                      "with it) (see 'msidbg replay --help')"),
-    (("explore", SCN, "--time"), "explore: argument --time: no value given (expected a value: BUDGET; one starting with "
-                                 "'-' as --time=VALUE) (see 'msidbg explore --help')"),
+    (("explore", SCN, "--time"), "explore: argument --time: no value given (expected one above 0 and at most 7 days (168h): "
+                                 "e.g. 60s, 2m, 500ms, 1.5h; a bare number is seconds; one starting with '-' as "
+                                 "--time=VALUE) (see 'msidbg explore --help')"),
     (("check",), "check: the following arguments are required: FILE.yaml (expected msidbg check FILE.yaml... [options]) "
                  "(see 'msidbg check --help')"),
     (("why", SCN, "--hit", "1", "--event", "2"), "why: argument --event: not allowed with argument --hit (expected only "

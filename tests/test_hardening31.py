@@ -195,3 +195,61 @@ def test_a_pool_found_broken_at_submit_is_a_worker_died_too() -> None:
     finally:
         workers.close()
     assert 1 <= got < 400 and e.value.how == "was killed by SIGKILL" and e.value.exit_code == 2
+
+
+# --- lead 3: a duration or budget option's error names the subcommand, the option and what was expected ------
+DURATION = "one above 0 and at most 7 days (168h): e.g. 60s, 2m, 500ms, 1.5h; a bare number is seconds"
+WINDOW = "a time >= 0 and <= 1s: integer ns, or like '10us', '1.5ms'"
+SNAP = str(SCENARIOS.parent / "snapshots" / "xen-hvm-msix-mask-late.msgpack")
+PCT = ["--schedule", "pct"]
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (("run", SCN, "--headless", *PCT, "--window", "5parsecs"),
+     f"run: argument --window: '5parsecs' is not a time (expected {WINDOW}) (see 'msidbg run --help')"),
+    (("run", SCN, "--headless", *PCT, "--window", "2s"),
+     f"run: argument --window: '2s' is out of range (expected {WINDOW}) (see 'msidbg run --help')"),
+    (("explore", SCN, "--window", "١٠us"),
+     f"explore: argument --window: '١٠us' is not a time (expected {WINDOW}) (see 'msidbg explore --help')"),
+    (("explore", SCN, "--time", "soon"),
+     f"explore: argument --time: 'soon' is not a duration (expected {DURATION}) (see 'msidbg explore --help')"),
+    (("explore", SCN, "--time", "9999h"),
+     f"explore: argument --time: '9999h' is out of range (expected {DURATION}) (see 'msidbg explore --help')"),
+    (("explore", SCN, "--shrink-time", "0"),
+     f"explore: argument --shrink-time: '0' is not a duration (expected {DURATION}) (see 'msidbg explore --help')"),
+    (("explore", SCN, "--shrink-time"),
+     f"explore: argument --shrink-time: no value given (expected {DURATION}; one starting with '-' as "
+     "--shrink-time=VALUE) (see 'msidbg explore --help')"),
+    (("why", SNAP, "--what-if", "--what-if-budget", "5x"),
+     "why: argument --what-if-budget: '5x' is not a number of runs or of seconds (expected 1..10000 runs (\"40\") or "
+     "1s..86400s (\"90s\")) (see 'msidbg why --help')"),
+    (("why", SNAP, "--what-if-budget", "40"),
+     "why: argument --what-if-budget: only with --what-if (expected --what-if with it) (see 'msidbg why --help')"),
+    (("why", SNAP, "--at", "5"),
+     "why: argument --at: only with --path (expected --path P with it: the value of P at event N; for an event, "
+     "--event N) (see 'msidbg why --help')"),
+    # the file's schedule decides these: the file is named too
+    (("run", SCN, "--headless", "--window", "10us"),
+     f"{SCN}: run: argument --window: the run's schedule is ordered (expected --schedule random, pct or delay, or a "
+     "file whose schedule: is one)"),
+    (("explore", SCN, "--strategy", "random", "--depth", "3"),
+     f"{SCN}: explore: argument --depth: the strategy is random, which has no depth (expected --strategy pct or "
+     "delay, or no --depth)"),
+])
+def test_a_duration_or_budget_options_error_names_its_subcommand(args: tuple[str, ...], line: str) -> None:
+    """They said ``msidbg: --time: 'soon' is not a duration (...)``: no subcommand, unlike every other option
+    error since hardening30 (the value was checked after parsing, outside argparse)."""
+    code, out, err = cli(*args)
+    assert (code, out, err) == (2, "", f"msidbg: {line}\n")
+
+
+def test_the_api_says_the_same_for_options_only_a_caller_can_give() -> None:
+    from msidbg.errors import MsidbgError
+    from msidbg.explore import explore
+
+    for kw, says in [({"runs": 0}, "explore: argument --runs: 0 is out of range (expected at least 1)"),
+                     ({"shrink_time": 0.0}, "explore: argument --shrink-time: 0.0 s is not a duration (expected a "
+                                            "positive duration)")]:
+        with pytest.raises(MsidbgError) as e:
+            explore(SCN, jobs=1, **kw)    # type: ignore[arg-type]
+        assert e.value.oneline() == f"msidbg: {SCN}: {says}"

@@ -69,9 +69,10 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     t0 = time.monotonic()
     scn = load_scenario(path)
     name = strategy or (scn.schedule if scn.schedule != "ordered" else "random")
-    _check_args(name, runs, depth, window, jobs, time_budget, until_stable)
+    _check_args(name, runs, depth, window, jobs, time_budget, until_stable, path)
     if shrink_time is not None and not shrink_time > 0:
-        raise MsidbgError("--shrink-time: must be a positive duration")
+        raise MsidbgError(f"explore: argument --shrink-time: {shrink_time} s is not a duration (expected a positive "
+                          "duration)", path)
     if shrink_time is None:
         shrink_time = time_budget
     target = Target(scn, tuple(until), max_events)
@@ -150,20 +151,26 @@ def _check_breakpoints(scn: Any, target: Target) -> None:
 
 
 def _check_args(name: str, runs: int, depth: int | None, window: int | None, jobs: int | None,
-                time_budget: float | None, until_stable: int | None) -> None:
+                time_budget: float | None, until_stable: int | None, path: str) -> None:
+    """The options ``msidbg explore``'s parser cannot check (``--depth`` with the file's schedule:
+    random), and all of them for a caller of ``explore()``: one line naming the subcommand and the
+    option, with what was expected -- as argparse's (hardening31; it was '--depth: ...' alone)."""
     if name not in STRATEGIES or name == "ordered":
-        raise MsidbgError(f"--strategy: unknown strategy {name!r} (expected random, pct or delay)")
-    checks = [(runs >= 1, "--runs: must be at least 1"),
-              (depth is None or 1 <= depth <= 64, "--depth: must be 1..64"),
+        raise MsidbgError(f"explore: argument --strategy: unknown strategy {name!r} (expected random, pct or delay)",
+                          path)
+    checks = [(runs >= 1, f"--runs: {runs} is out of range (expected at least 1)"),
+              (depth is None or 1 <= depth <= 64, f"--depth: {depth} is out of range (expected 1..64)"),
               (depth is None or name != "random", "--depth: the strategy is random, which has no depth "
                "(expected --strategy pct or delay, or no --depth)"),
-              (window is None or 0 <= window <= 10**9, "--window: must be 0..1s"),
-              (jobs is None or 1 <= jobs <= MAX_JOBS, f"--jobs: must be 1..{MAX_JOBS}"),
-              (time_budget is None or time_budget > 0, "--time: must be a positive duration"),
-              (until_stable is None or until_stable >= 1, "--until-stable: must be at least 1")]
+              (window is None or 0 <= window <= 10**9, f"--window: {window} ns is out of range (expected 0..1s)"),
+              (jobs is None or 1 <= jobs <= MAX_JOBS, f"--jobs: {jobs} is out of range (expected 1..{MAX_JOBS})"),
+              (time_budget is None or time_budget > 0, f"--time: {time_budget} s is not a duration (expected a "
+               "positive duration)"),
+              (until_stable is None or until_stable >= 1, f"--until-stable: {until_stable} is out of range "
+               "(expected at least 1)")]
     for ok, what in checks:
         if not ok:
-            raise MsidbgError(what)
+            raise MsidbgError(f"explore: argument {what}", path)
 
 
 _EXPECTED_FOLDER = "(expected a folder for the snapshots, or a new name in an existing folder)"
