@@ -253,3 +253,30 @@ def test_the_api_says_the_same_for_options_only_a_caller_can_give() -> None:
         with pytest.raises(MsidbgError) as e:
             explore(SCN, jobs=1, **kw)    # type: ignore[arg-type]
         assert e.value.oneline() == f"msidbg: {SCN}: {says}"
+
+
+# --- lead 5: `msidbg new` carries the suspend state dmesg shows ------------------------------------------------
+def test_new_carries_the_suspend_power_state_dmesg_shows(tmp_path: Path) -> None:
+    """pci_pm_suspend_noirq's debug line "PCI PM: Suspend power state: D3cold" (drivers/pci/pci-driver.c, 5.15.24 /
+    5.17 / 6.12.19) sets that function's pm_suspend state; one it left in D0 gets no pm_suspend or pm_resume (a
+    comment says why); a function the paste says nothing of keeps the default, D3hot, and the comment says how
+    dmesg would tell. A line outside a suspend (or in a hibernation) is not used."""
+    from msidbg.scenario import load_scenario
+    from tests.test_bugio31_new import BANNER, LSPCI, SUSPEND, new
+
+    states = ("[ 5123.600001] igb 0000:02:00.0: PCI PM: Suspend power state: D3cold\n"
+              "[ 5123.600002] nvme 0000:03:00.0: PCI PM: Suspend power state: D0\n")
+    dmesg = BANNER + states.replace("5123.6", "12.6") + SUSPEND.replace("[ 5123.700001]", states + "[ 5123.700001]")
+    path, text = new(tmp_path, LSPCI.replace("{A}", "+").replace("{B}", "-"), dmesg)
+    scn = load_scenario(path)
+    pm = [(a.at_ns, a.do, a.dev, a.args.get("state")) for a in scn.run if a.do.startswith("pm_")]
+    assert pm == [(3_000_000, "pm_suspend", "eth0", "d3cold"), (4_000_000, "pm_resume", "eth0", None)], pm
+    assert "do: pm_suspend, dev: eth0, state: d3cold} # dmesg.txt:9: igb 0000:02:00.0: PCI PM: Suspend power " \
+           "state: D3cold" in text
+    assert "  # dmesg.txt:10: nvme 0000:03:00.0: PCI PM: Suspend power state: D0: the kernel left nvme0 in D0, not " \
+           "D3: no pm_suspend (pm_suspend puts the function in D3hot or D3cold)" in text
+    assert "#   state: d3hot (the default)" not in text
+    # without the lines: the default, and how dmesg would say it
+    path, text = new(tmp_path, LSPCI.replace("{A}", "+").replace("{B}", "-"), BANNER + SUSPEND)
+    assert {a.args.get("state") for a in load_scenario(path).run if a.do == "pm_suspend"} == {"d3hot"}
+    assert "(dmesg says which with dynamic debug: 'PCI PM: Suspend power state: D3cold')" in text
