@@ -153,7 +153,8 @@ def _explore_parser(sub: Any) -> None:
         "breakpoints: and --until) or its expect: block mismatches. Failures are grouped by signature "
         "(breakpoint, device, program on top of the stack); each group's first run is shrunk to its fewest "
         "deviations from the ordered schedule. The search stops at the first failing run unless --all is given. "
-        "Exit 0 no failing run, 1 a failure found, 2 bad input.")
+        "Exit 0 no failing run, 1 a failure found, 2 bad input (or a worker process killed before any failure was "
+        "found: the runs before it are reported), 130 interrupted (the failures found so far are reported).")
     e.add_argument("file", metavar="FILE.yaml")
     e.add_argument("--runs", type=guard.int_arg(1, 10**9), default=1000, metavar="N", help="at most N runs, the baseline included "
                    "(default 1000)")

@@ -280,3 +280,19 @@ def test_new_carries_the_suspend_power_state_dmesg_shows(tmp_path: Path) -> None
     path, text = new(tmp_path, LSPCI.replace("{A}", "+").replace("{B}", "-"), BANNER + SUSPEND)
     assert {a.args.get("state") for a in load_scenario(path).run if a.do == "pm_suspend"} == {"d3hot"}
     assert "(dmesg says which with dynamic debug: 'PCI PM: Suspend power state: D3cold')" in text
+
+
+def test_replay_scenario_says_what_a_run_of_an_old_snapshots_yaml_will_refuse(tmp_path: Path) -> None:
+    from msidbg.debugger import Session
+
+    text = _with("platform: {kind: bare-metal, interrupt_remapping: on}")
+    s = Session(load_scenario_text(text, "old.yaml", recorded=True))
+    s.run()
+    s.save(str(tmp_path / "old.msgpack"))
+    out = tmp_path / "old.yaml"
+    code, _, err = cli("replay", str(tmp_path / "old.msgpack"), "--scenario", "-o", str(out))
+    line = text.count("\n")
+    assert code == 0 and err.splitlines()[0].startswith(
+        f"note: {out}:{line}: platform.interrupt_remapping: 'on' is a boolean (true) to YAML 1.1"), err
+    code, _, err = cli("run", str(out), "--headless")
+    assert code == 2 and f"{out}:{line}: platform.interrupt_remapping: 'on'" in err
