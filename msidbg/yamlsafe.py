@@ -309,8 +309,8 @@ class _Builder:
             raise Invalid(field, f"{what} (expected a number of at most {MAX_NUMBER_CHARS} characters)", line) from None
         if tag == _TAG + "int" and _YAML11_INT.fullmatch(ev.value):
             raise Invalid(field, _yaml11_int(ev.value, value), line)
-        if self.strict and ev.tag is None and ev.implicit[0]:   # plain and untagged: resolved by its text
-            differs = yaml12_differs(ev.value, value)
+        if self.strict and ev.tag is None and ev.implicit[0] and not _agree(ev.value, value):
+            differs = yaml12_differs(ev.value, value)   # plain and untagged: resolved by its text
             if differs is not None:
                 raise Invalid(field, differs, line)
         if type(value) is str and not encodable(value):
@@ -354,6 +354,23 @@ def core12(text: str) -> Any:
         lowered = text.lower()
         return float(lowered.replace(".inf", "inf").replace(".nan", "nan"))
     return text
+
+
+_TRUE_FALSE = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
+
+
+def _agree(text: str, value: Any) -> bool:
+    """The common cases ``yaml12_differs`` need not look at (a 200,000-node file parsed 45% slower
+    through it alone): a word (1.2 reads a number only from a digit, a sign or a '.'), null (both
+    read the same words), a decimal integer without a leading 0, true/false."""
+    kind = type(value)
+    if kind is str:
+        return text[:1] not in "0123456789+-."
+    if value is None:
+        return True
+    if kind is int:
+        return text.isdigit() and text.isascii() and (text[0] != "0" or text == "0")
+    return kind is bool and text in _TRUE_FALSE
 
 
 def plain_is_text(text: str) -> bool:
