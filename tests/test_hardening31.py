@@ -296,3 +296,27 @@ def test_replay_scenario_says_what_a_run_of_an_old_snapshots_yaml_will_refuse(tm
         f"note: {out}:{line}: platform.interrupt_remapping: 'on' is a boolean (true) to YAML 1.1"), err
     code, _, err = cli("run", str(out), "--headless")
     assert code == 2 and f"{out}:{line}: platform.interrupt_remapping: 'on'" in err
+
+
+# --- hunt: digits other than 0-9 in conditions, paths and the event filter -----------------------------------
+@pytest.mark.parametrize(("args", "says"), [
+    (("run", SCN, "--headless", "--break", "if cpu[١].online == 0"),
+     "--break: column 8 of 'if cpu[١].online == 0': '١' (U+0661) is not a digit 0-9"),
+    (("run", SCN, "--headless", "--break", "watch devices.eth0.msix.table[٠].data"),
+     "--break: column 31 of 'watch devices.eth0.msix.table[٠].data': '٠' (U+0660) is not a digit 0-9"),
+    (("why", SCN, "--path", "irqs[٢٤].vector"),
+     f"{SCN}: --path: column 6 of 'irqs[٢٤].vector': '٢' (U+0662) is not a digit 0-9"),
+])
+def test_a_digit_other_than_0_9_in_a_condition_or_path_is_refused_at_its_column(args: tuple[str, ...],
+                                                                                  says: str) -> None:
+    """The expression tokenizer's ``\\d`` and the tracked paths' took '١' as 1: ``cpu[١]`` watched CPU 1 and
+    ``why --path irqs[٢٤].vector`` answered for irq 24."""
+    code, out, err = cli(*args)
+    assert code == 2 and out == "" and err.startswith(f"msidbg: {says} (expected a number in digits 0-9"), err
+
+
+def test_the_event_filter_says_a_cpu_of_other_digits_is_no_number() -> None:
+    from msidbg.tui.eventfilter import problems
+
+    assert problems("cpu=١", ["eth0"]) == ["cpu=١: a CPU is a number in digits 0-9 (cpu=1)"]
+    assert problems("cpu=1", ["eth0"]) == []
