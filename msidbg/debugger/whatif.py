@@ -272,7 +272,7 @@ def _yaml(v: Any) -> str:
 
 
 # --- the symptom -------------------------------------------------------------------------------------------
-_ACTION = re.compile(r"actions\[(\d+)\](?:\.(?:result|error))?\Z")
+_ACTION = re.compile(r"actions\[([0-9]+)\](?:\.(?:result|error))?\Z")
 
 
 def symptom_of(s: Any, target: Hit | int | str) -> Symptom:
