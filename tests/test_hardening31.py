@@ -320,3 +320,27 @@ def test_the_event_filter_says_a_cpu_of_other_digits_is_no_number() -> None:
 
     assert problems("cpu=١", ["eth0"]) == ["cpu=١: a CPU is a number in digits 0-9 (cpu=1)"]
     assert problems("cpu=1", ["eth0"]) == []
+
+
+TRICKY = ["0", "-0", "+0", "7", "+7", "-7", "007", "08", "0x1F", "0X1F", "-0x1", "0x_1", "0o7", "0O7", "0b1", "1_0",
+          "1:30", "1:30.5", "00:03.0", "1.", ".5", "+.5", "1.5", "1e3", "1E3", "1.0e+3", "1.0e3", "-1.0E-3", ".inf",
+          "-.Inf", ".NaN", ".nan", "nan", "inf", "true", "True", "TRUE", "tRue", "yes", "Yes", "YES", "no", "on", "Off",
+          "y", "n", "~", "null", "Null", "NULL", "", "x", "1x", "0x", "0o", "0b", "1__0", "2001-12-14", "=", "<<"]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_whatever_the_loader_takes_plain_a_yaml_1_2_reader_reads_alike(text: str) -> None:
+    """The promise behind the schema's $comment: a plain value the loader accepts is read by the YAML 1.2 core
+    schema as the same value -- or, for a float YAML 1.1 reads in base 60 or with '_', as a string, which the
+    fields that take such text read as written."""
+    try:
+        got = ys.parse(f"v: {text}\n")
+    except ys.Invalid:
+        return
+    assert got is not None
+    value = got.value["v"].value
+    v12 = ys.core12(text)
+    if isinstance(value, float) and isinstance(v12, str):
+        assert ys.written(got.value["v"]).value == text
+        return
+    assert type(value) is type(v12) and (value == v12 or value != value), (text, value, v12)
