@@ -136,7 +136,7 @@ LINE = ("msidbg: {path}: explore: a worker process was killed by SIGKILL (the ou
 
 
 def test_a_worker_killed_in_the_search_keeps_the_runs_before_it_and_names_sigkill(tmp_path: Path) -> None:
-    """Run 21 kills its worker (SIGKILL): the batches in flight are lost (runs 16..23 or 20..23); the
+    """Run 21 kills its worker (SIGKILL): the batches in flight are lost (runs 20..23, and what the other worker had); the
     runs before them are reported, their failure groups shrunk and saved; exit 1 (failures found),
     the line naming SIGKILL -- never the executor's SIGTERM of the other worker."""
     import json
@@ -145,7 +145,8 @@ def test_a_worker_killed_in_the_search_keeps_the_runs_before_it_and_names_sigkil
     path = SCENARIOS / "explore-xen-pirq-reuse.yaml"
     assert err == LINE.format(path=path), err
     result = json.loads(out)
-    assert code == 1 and result["runs"] in (16, 20), result["runs"]
+    # (the batches of four in flight when the pool broke are lost: those the executor had not finished)
+    assert code == 1 and 0 < result["runs"] <= 20 and result["runs"] % 4 == 0, result["runs"]
     assert result["worker_died"] == {"while": "search", "how": "was killed by SIGKILL", "message": err.strip()}
     assert result["failures"] and all(f["shrink_complete"] and f["snapshot"] for f in result["failures"])
     assert sum(f["count"] for f in result["failures"]) <= result["runs"]
