@@ -35,3 +35,11 @@ async def test_an_arabic_indic_digit_in_the_goto_prompt_is_refused_there() -> No
         await pilot.press("escape")
         await idle(pilot, app)
         assert app.session.cursor == before
+
+
+def test_the_run_to_time_prompt_names_a_digit_other_than_0_9() -> None:
+    from msidbg.tui.driver import parse_time, time_problem
+
+    assert parse_time("٣ms") is None
+    assert time_problem("٣ms") == "'٣' (U+0663) is not a digit 0-9 (expected a time such as 2ms, 1.5us or 1200 (ns))"
+    assert time_problem("x") == "expected a time such as 2ms, 1.5us or 1200 (ns)"
