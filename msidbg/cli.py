@@ -27,6 +27,27 @@ NO_CLOBBER_HELP = ("never replace OUT: an existing file that is not empty is ref
                    "OUT is replaced atomically; the input file never is)")
 MAX_EVENTS = 2**62
 
+class _TimingArg:
+    """An argparse type from ``scenario_timing`` (``duration_arg``, ``window_arg``), imported when an
+    option is given (the parser is built on every start-up; YAML's modules are not needed for it)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = self.__name__ = name
+
+    def __call__(self, text: str) -> str:
+        from msidbg import scenario_timing
+
+        return str(getattr(scenario_timing, self.name)(text))
+
+    @property
+    def wanted(self) -> str:
+        from msidbg import scenario_timing
+
+        return str(getattr(scenario_timing, self.name).wanted)
+
+
+duration_arg, window_arg = _TimingArg("duration_arg"), _TimingArg("window_arg")
+
 #: the subcommands this module defines; the others come from ``bugio.commands`` and ``whycmd``
 CORE = ("run", "open", "replay", "explore", "check")
 
@@ -77,7 +98,7 @@ def _run_parser(sub: Any) -> None:
     r.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D",
                    help="pct and delay only: pct's priority change points + 1, delay's deferrals (default 3), "
                    "as msidbg explore --depth")
-    r.add_argument("--window", metavar="TIME", help="random, pct and delay only: as msidbg explore --window "
+    r.add_argument("--window", type=window_arg, metavar="TIME", help="random, pct and delay only: as msidbg explore --window "
                    "(e.g. 10us; a bare number is ns; default: timing.window, else 10us for pct/delay, 0 for random)")
     r.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
@@ -132,21 +153,22 @@ def _explore_parser(sub: Any) -> None:
         "breakpoints: and --until) or its expect: block mismatches. Failures are grouped by signature "
         "(breakpoint, device, program on top of the stack); each group's first run is shrunk to its fewest "
         "deviations from the ordered schedule. The search stops at the first failing run unless --all is given. "
-        "Exit 0 no failing run, 1 a failure found, 2 bad input.")
+        "Exit 0 no failing run, 1 a failure found, 2 bad input (or a worker process killed before any failure was "
+        "found: the runs before it are reported), 130 interrupted (the failures found so far are reported).")
     e.add_argument("file", metavar="FILE.yaml")
     e.add_argument("--runs", type=guard.int_arg(1, 10**9), default=1000, metavar="N", help="at most N runs, the baseline included "
                    "(default 1000)")
-    e.add_argument("--time", dest="budget", metavar="BUDGET", help="stop starting runs after this long "
+    e.add_argument("--time", dest="budget", type=duration_arg, metavar="BUDGET", help="stop starting runs after this long "
                    "(e.g. 60s, 2m, 500ms; a bare number is seconds); shrinking then gets as long again "
                    "unless --shrink-time is given")
-    e.add_argument("--shrink-time", dest="shrink_budget", metavar="BUDGET", help="stop shrinking after this "
+    e.add_argument("--shrink-time", dest="shrink_budget", type=duration_arg, metavar="BUDGET", help="stop shrinking after this "
                    "long, all failure groups together, keeping the fewest deviations found so far (default: "
                    "the --time budget; without --time, at most 2,000 replays per group)")
     e.add_argument("--strategy", choices=("random", "pct", "delay"),
                    help="how runs resolve choices (default: the file's schedule:, or random)")
     e.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D", help="pct and delay only: pct's priority change "
                    "points + 1, delay's deferrals (default 3)")
-    e.add_argument("--window", metavar="TIME", help="how much later than the earliest due step another "
+    e.add_argument("--window", type=window_arg, metavar="TIME", help="how much later than the earliest due step another "
                    "context's step may run first (e.g. 10us; a bare number is ns; default: timing.window, else "
                    "10us for pct/delay, 0 for random)")
     e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPUs this process may use)")
@@ -257,11 +279,11 @@ def _check_schedule_options(schedule: str, depth: int | None, window: str | None
     changed nothing -- the same run, the same state hash -- and said nothing."""
     for option, value in (("--depth", depth), ("--window", window)):
         if value is not None and schedule == "ordered":
-            raise MsidbgError(f"{option}: the run's schedule is ordered (expected --schedule random, pct or "
-                              "delay, or a file whose schedule: is one)", path)
+            raise MsidbgError(f"run: argument {option}: the run's schedule is ordered (expected --schedule random, "
+                              "pct or delay, or a file whose schedule: is one)", path)
     if depth is not None and schedule == "random":
-        raise MsidbgError("--depth: the run's schedule is random, which has no depth (expected --schedule pct "
-                          "or delay, or no --depth)", path)
+        raise MsidbgError("run: argument --depth: the run's schedule is random, which has no depth (expected "
+                          "--schedule pct or delay, or no --depth)", path)
 
 
 def _open(args: argparse.Namespace) -> int:
@@ -375,6 +397,9 @@ def _explore(args: argparse.Namespace) -> int:
     if result["interrupted"]:    # the line any interrupted msidbg prints, after what the search found
         print("msidbg: interrupted", file=sys.stderr)
         return guard.EXIT_INTERRUPTED
+    if result["worker_died"]:   # what was found is above; a failure found is still one (exit 1), else 2
+        print(escape(result["worker_died"]["message"]), file=sys.stderr)
+        return EXIT_STOPPED if result["failures"] else EXIT_BAD_INPUT
     return EXIT_STOPPED if result["failures"] else EXIT_OK
 
 

@@ -341,14 +341,17 @@ def load_scenario(path: str) -> Scenario:
         raise
 
 
-def load_scenario_text(text: str, path: str, switches: Mapping[str, Any] | None = None) -> Scenario:
+def load_scenario_text(text: str, path: str, switches: Mapping[str, Any] | None = None,
+                       recorded: bool = False) -> Scenario:
     """Validate scenario ``text``; ``path`` names it in messages and is stored as given.
     ``switches``: behaviour switches that override the file's, as if written in its ``kernel:`` or
-    ``platform:`` section, before the checks that read the table run (``why --what-if``'s flips)."""
+    ``platform:`` section, before the checks that read the table run (``why --what-if``'s flips).
+    ``recorded``: ``text`` ran before (a snapshot's, or a scenario loaded already) and is read as it
+    ran -- YAML 1.1's reading of the plain values 1.2 reads otherwise (``yamlsafe.yaml12_differs``)."""
     try:
         data = text.encode("utf-8")
         ys.check_size(len(data), MAX_FILE_BYTES)
-        return _scenario(ys.parse(text), path, text, sha256(data).hexdigest(), switches or {})
+        return _scenario(ys.parse(text, strict=not recorded), path, text, sha256(data).hexdigest(), switches or {})
     except UnicodeEncodeError:
         raise ScenarioError("not valid UTF-8: a lone surrogate (expected UTF-8 text)", file=path) from None
     except Invalid as e:

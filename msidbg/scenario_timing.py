@@ -110,16 +110,50 @@ def duration_s(text: str | None, option: str) -> float | None:
     above 0 and at most ``MAX_DURATION_S``."""
     if text is None:
         return None
-    # (the days in hours: there is no 'd' unit, and '7d' was refused by a message naming 7 days -- hardening30)
-    expected = (f"one above 0 and at most {MAX_DURATION_S // 86400} days ({MAX_DURATION_S // 3600}h): e.g. 60s, 2m, "
-                "500ms, 1.5h; a bare number is seconds")
     match = re.fullmatch(r"(\d{1,12}(?:\.\d{1,9})?)(ms|s|m|h)?", text.strip(), re.ASCII) if len(text) <= 40 else None
     if match is None or float(match.group(1)) <= 0:
-        raise MsidbgError(f"{option}: {ys.show(text[:40])} is not a duration (expected {expected})")
+        raise MsidbgError(f"{option}: {ys.show(text[:40])} is not a duration (expected {DURATION_EXPECTED})")
     seconds = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
     if seconds > MAX_DURATION_S:
-        raise MsidbgError(f"{option}: {ys.show(text[:40])} is out of range (expected {expected})")
+        raise MsidbgError(f"{option}: {ys.show(text[:40])} is out of range (expected {DURATION_EXPECTED})")
     return seconds
+
+
+# (the days in hours: there is no 'd' unit, and '7d' was refused by a message naming 7 days -- hardening30)
+DURATION_EXPECTED = (f"one above 0 and at most {MAX_DURATION_S // 86400} days ({MAX_DURATION_S // 3600}h): e.g. "
+                     "60s, 2m, 500ms, 1.5h; a bare number is seconds")
+WINDOW_EXPECTED = f"a time >= 0 and <= {MAX_WINDOW_NS // ys.NS_PER_S}s: integer ns, or like '10us', '1.5ms'"
+
+
+def duration_arg(text: str) -> str:
+    """An argparse type for ``--time`` / ``--shrink-time``: ``text`` checked by ``duration_s`` as the
+    command line is parsed, so that its error is argparse's one line naming the subcommand and the
+    option -- ``explore: argument --time: 'soon' is not a duration (expected ...) (see 'msidbg explore
+    --help')``; it was ``msidbg: --time: ...``, no subcommand (hardening31). ``duration_s`` converts it."""
+    from argparse import ArgumentTypeError
+
+    try:
+        duration_s(text, "")
+    except MsidbgError as e:
+        raise ArgumentTypeError(str(e).removeprefix(": ")) from None
+    return text
+
+
+duration_arg.wanted = DURATION_EXPECTED  # type: ignore[attr-defined]  # a missing value's error says it
+
+
+def window_arg(text: str) -> str:
+    """An argparse type for ``--window`` (run, explore), as ``duration_arg``; ``window_ns`` converts it."""
+    from argparse import ArgumentTypeError
+
+    try:
+        ys.times(hi=MAX_WINDOW_NS)(Y(_digits(text), 0), "--window")
+    except ys.Invalid as e:
+        raise ArgumentTypeError(e.what) from None
+    return text
+
+
+window_arg.wanted = WINDOW_EXPECTED  # type: ignore[attr-defined]
 
 
 def window_ns(text: str | None, option: str) -> int | None:

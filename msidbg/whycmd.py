@@ -56,7 +56,7 @@ def register(sub: Any) -> dict[str, Handler]:
                    "the change behind the value and the flipped run's first divergence. Names a fix the version "
                    "lacks, which the recorded chain cannot (it shows only steps that ran). Bounded by "
                    "--what-if-budget; Ctrl-C stops it and prints what it found (exit 130)")
-    w.add_argument("--what-if-budget", metavar="N|Ns", default=None,
+    w.add_argument("--what-if-budget", metavar="N|Ns", default=None, type=_budget_arg,
                    help="at most N flipped runs (1..10000) however long they take (up to a day), or N seconds "
                    "(\"90s\", 1s..86400s) of up to 10000 runs; a run is not cut short. Default: 120 runs or 300 s, "
                    "whichever comes first. 0 is refused: for no flipped run drop --what-if")
@@ -83,18 +83,39 @@ def register(sub: Any) -> dict[str, Handler]:
     return {"why": _why, "diff": _diff}
 
 
+class _BudgetArg:
+    """``whatif.budget_arg``, imported when ``--what-if-budget`` is given (as cli's ``_TimingArg``)."""
+
+    __name__ = "budget_arg"
+
+    def __call__(self, text: str) -> str:
+        from msidbg.debugger.whatif import budget_arg
+
+        return budget_arg(text)
+
+    @property
+    def wanted(self) -> str:
+        from msidbg.debugger.whatif import budget_arg
+
+        return str(budget_arg.wanted)  # type: ignore[attr-defined]
+
+
+_budget_arg = _BudgetArg()
+
+
 def _why(args: argparse.Namespace) -> int:
     from msidbg.debugger.whatif import WhatIfError, parse_budget, symptom_of
     from msidbg.debugger.why import WhyError
     from msidbg.debugger.whyrun import no_recorded_target, open_target, target_for, why_default
 
     if args.at is not None and args.path is None:
-        raise MsidbgError("--at: only with --path (expected --path P with it: the value of P at event N; for an "
-                          "event, --event N)", args.file)
+        raise guard.UsageError("why: argument --at: only with --path (expected --path P with it: the value of P at "
+                               "event N; for an event, --event N) (see 'msidbg why --help')")
     budget = None
     if args.what_if_budget is not None:
         if not args.what_if:
-            raise MsidbgError("--what-if-budget: only with --what-if (expected --what-if with it)", args.file)
+            raise guard.UsageError("why: argument --what-if-budget: only with --what-if (expected --what-if with it) "
+                                   "(see 'msidbg why --help')")
         try:
             budget = parse_budget(args.what_if_budget)
         except WhatIfError as e:

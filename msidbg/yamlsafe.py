@@ -143,16 +143,20 @@ def check_size(size: int, limit: int) -> None:
         raise Invalid(None, e.message, None) from None
 
 
-def parse(text: str) -> Y | None:
+def parse(text: str, strict: bool = True) -> Y | None:
     """The document in ``text`` as a ``Y`` tree, or None for an empty document.
 
     The tree is built straight from the parser's events (libyaml's when PyYAML has it), counting
     nodes as they arrive -- an alias counts the nodes it stands for -- so a file with too many
     nodes is refused after ``MAX_NODES`` of them, never after composing them all.
+
+    ``strict``: refuse a plain scalar YAML 1.1 and 1.2 read differently (``yaml12_differs``). A
+    snapshot's recorded text is read with ``strict=False``: it ran with YAML 1.1's reading and
+    replays with it (a file written before hardening31 may hold ``interrupt_remapping: yes``).
     """
     loader = _LOADER(text)
     try:
-        return _Builder(loader).document()
+        return _Builder(loader, strict).document()
     except yaml.MarkedYAMLError as e:
         raise Invalid(None, f"YAML syntax error: {_problem(e)} (expected valid YAML)", _mark_line(e)) from None
     except yaml.reader.ReaderError as e:
@@ -181,8 +185,9 @@ def _mark_line(e: yaml.MarkedYAMLError) -> int | None:
 class _Builder:
     """Builds ``Y`` values from parser events, counting nodes (alias uses included) as it goes."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, strict: bool = True) -> None:
         self.loader = loader
+        self.strict = strict
         self.nodes = 0
         #: anchor -> (its value, how many nodes it stands for)
         self.anchors: dict[str, tuple[Y, int]] = {}
@@ -304,21 +309,112 @@ class _Builder:
             raise Invalid(field, f"{what} (expected a number of at most {MAX_NUMBER_CHARS} characters)", line) from None
         if tag == _TAG + "int" and _YAML11_INT.fullmatch(ev.value):
             raise Invalid(field, _yaml11_int(ev.value, value), line)
+        if self.strict and ev.tag is None and ev.implicit[0] and not _agree(ev.value, value):
+            differs = yaml12_differs(ev.value, value)   # plain and untagged: resolved by its text
+            if differs is not None:
+                raise Invalid(field, differs, line)
         if type(value) is str and not encodable(value):
             raise Invalid(field, f"{show(value)} holds a lone surrogate (expected UTF-8 text)", line)
         return value
 
 
-#: integers only YAML 1.1 reads as numbers, each unlike what a reader sees: base 60 (``1:30`` is 90)
-#: and a leading 0 for octal (``010`` is 8, while ``08`` is the string '08'); YAML 1.2 reads both as
-#: strings. PyYAML implements 1.1: ``seed: 1:30`` ran seed 90 and ``vector: 010`` vector 8, silently
+#: integers YAML 1.1 reads unlike what a reader sees: base 60 (``1:30`` is 90) and a leading 0 for
+#: octal (``010`` is 8, while ``08`` is the string '08'). PyYAML implements 1.1: ``seed: 1:30`` ran
+#: seed 90 and ``vector: 010`` vector 8, silently. Refused even in a snapshot's recorded text
+#: (hardening25), unlike the other forms ``yaml12_differs`` names.
 _YAML11_INT = re.compile(r"[-+]?(?:0[0-7_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+)", re.ASCII)
 
 
 def _yaml11_int(text: str, value: int) -> str:
     kind = "a base-60 number" if ":" in text else "an octal number"
-    return (f"{show(text)} is {kind} to YAML 1.1 ({show(value)}) and a string to YAML 1.2 (expected a decimal "
-            "integer without a leading 0, 0x... for hex, or quotes for text)")
+    return (f"{show(text)} is {kind} to YAML 1.1 ({show(value)}) and {_reading12(text)} to YAML 1.2 (expected a "
+            "decimal integer without a leading 0, 0x... for hex, or quotes for text)")
+
+
+# The YAML 1.2 core schema's tag resolution of a plain scalar (YAML 1.2.2, 10.3.2), which a YAML 1.2
+# language server using ``msidbg schema`` applies (PyYAML, the loader, applies YAML 1.1's).
+_CORE_NULL = re.compile(r"null|Null|NULL|~|", re.ASCII)
+_CORE_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE", re.ASCII)
+_CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", re.ASCII)
+_CORE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", re.ASCII)
+
+
+def core12(text: str) -> Any:
+    """``text`` as a plain scalar read by the YAML 1.2 core schema: None, a bool, an int, a float or
+    the text itself. ``text`` is at most ``MAX_NUMBER_CHARS`` long when it reads as a number."""
+    if _CORE_NULL.fullmatch(text):
+        return None
+    if _CORE_BOOL.fullmatch(text):
+        return text[0] in "tT"
+    if len(text) <= MAX_NUMBER_CHARS and _CORE_INT.fullmatch(text):
+        base = {"0o": 8, "0x": 16}.get(text[:2], 10)
+        return int(text[2:] if base != 10 else text, base)
+    if len(text) <= MAX_NUMBER_CHARS and _CORE_FLOAT.fullmatch(text):
+        lowered = text.lower()
+        return float(lowered.replace(".inf", "inf").replace(".nan", "nan"))
+    return text
+
+
+_TRUE_FALSE = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
+
+
+def _agree(text: str, value: Any) -> bool:
+    """The common cases ``yaml12_differs`` need not look at (a 200,000-node file parsed 45% slower
+    through it alone): a word (1.2 reads a number only from a digit, a sign or a '.'), null (both
+    read the same words), a decimal integer without a leading 0, true/false."""
+    kind = type(value)
+    if kind is str:
+        return text[:1] not in "0123456789+-."
+    if value is None:
+        return True
+    if kind is int:
+        return text.isdigit() and text.isascii() and (text[0] != "0" or text == "0")
+    return kind is bool and text in _TRUE_FALSE
+
+
+def plain_is_text(text: str) -> bool:
+    """True if YAML 1.1 and 1.2 both read ``text``, written plain, as that text (a name ``msidbg new``
+    writes unquoted: a network interface named ``on`` must not become a boolean)."""
+    return yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False)) == STR_TAG \
+        and isinstance(core12(text), str)
+
+
+def _reading12(text: str) -> str:
+    got = core12(text)
+    return "a string" if isinstance(got, str) else show(got)
+
+
+def yaml12_differs(text: str, value: Any) -> str | None:
+    """The one-line refusal of a plain scalar that YAML 1.1 (PyYAML: ``value``) and the YAML 1.2 core
+    schema read differently (hardening31), or None when they agree -- or when YAML 1.1 reads a float
+    and 1.2 a string (``bdf: 00:03.0`` is base 60 to 1.1): no field reads a float's value, the
+    fields that take such text read it as written (``written``), as a 1.2 reader does.
+
+    Refused: ``1_000``, ``0b101``, ``0x1_F``, ``-0x1F`` (integers to 1.1, strings to 1.2); ``0o17``,
+    ``1e3`` (strings to 1.1, numbers to 1.2); ``yes``/``no``/``on``/``off`` (booleans to 1.1,
+    strings to 1.2). A language server reading the file against ``msidbg schema`` would judge such
+    a value by another reading than the run's."""
+    if isinstance(value, str) and len(text) > MAX_NUMBER_CHARS and (_CORE_INT.fullmatch(text)
+                                                                   or _CORE_FLOAT.fullmatch(text)):
+        return (f"a string of {len(text)} characters to YAML 1.1 and a number to YAML 1.2, which a language "
+                "server reads (expected quotes for text)")
+    v12 = core12(text)
+    if type(value) is type(v12) and (value == v12 or (value != value and v12 != v12)):
+        return None
+    if isinstance(value, float) and isinstance(v12, str):
+        return None
+    if isinstance(value, bool):
+        kind, want = "a boolean", "true or false for a boolean"
+    elif isinstance(value, (int, float)):
+        kind = "an integer" if isinstance(value, int) else "a number"
+        want = "a decimal integer without '_' or a leading 0, 0x... for hex"
+    else:
+        kind = "a string"
+        want = "a decimal integer, 0x... for hex" if isinstance(v12, int) else "a number with a '.' before its exponent, like 1.0e+3"
+    read11 = kind if isinstance(value, str) else f"{kind} ({show(value)})"
+    return (f"{show(text)} is {read11} to YAML 1.1 and {_reading12(text)} to YAML 1.2, which a language server "
+            f"reads (expected {want}, or quotes for text)")
 
 
 def _anchor(name: str | None) -> str:

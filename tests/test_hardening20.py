@@ -67,9 +67,10 @@ def test_a_what_if_budget_of_zero_is_refused_as_runs_and_as_seconds(budget: str)
 
     code, out, err = cli("why", SNAP, "--what-if", "--what-if-budget", budget)
     assert (code, out) == (2, "")
-    assert _one_line(err, SNAP) == (
-        f"msidbg: {SNAP}: --what-if-budget '{budget}': a budget of 0 runs no flipped run (expected 1..{MAX_RUNS} "
-        f"runs (\"40\") or 1s..{int(MAX_SECONDS)}s (\"90s\"); for the cause chain alone drop --what-if)")
+    assert err == (   # (hardening31: argparse's form, naming the subcommand)
+        f"msidbg: why: argument --what-if-budget: '{budget}' runs no flipped run (expected 1..{MAX_RUNS} "
+        f"runs (\"40\") or 1s..{int(MAX_SECONDS)}s (\"90s\"); for the cause chain alone drop --what-if) (see 'msidbg "
+        "why --help')\n")
     code, text, _ = cli("why", "--help")
     said = " ".join(text.split())
     # (hardening28: the bound given replaces both defaults, as parse_budget does)

@@ -268,8 +268,9 @@ def test_a_window_of_odd_digits_is_refused_in_one_line(command: list[str], windo
     """``--window ²`` and ``--window`` of 5,000 digits (past int()'s 4,300) were internal errors."""
     code, out, err = cli(*command, "--window", window)
     shown = repr(window if len(window) <= 40 else window[:40] + "...")
-    assert (code, out, err) == (2, "", f"msidbg: --window: {shown} is not a time (expected a time >= 0 and <= 1s: "
-                                       "integer ns, or like '10us', '1.5ms')\n")
+    assert (code, out, err) == (2, "", f"msidbg: {command[0]}: argument --window: {shown} is not a time (expected "
+                                       "a time >= 0 and <= 1s: integer ns, or like '10us', '1.5ms') (see 'msidbg "
+                                       f"{command[0]} --help')\n")
 
 
 def test_a_watch_keyed_by_a_superscript_digit_is_no_internal_error(tmp_path: Path) -> None:

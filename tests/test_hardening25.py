@@ -243,8 +243,8 @@ def test_an_integer_only_yaml_1_1_reads_as_a_number_is_refused(tmp_path: Path, f
     assert f"{field}: {written!r} is " in line and f"to YAML 1.1 ({value})" in line, line
 
 
-@pytest.mark.parametrize(("written", "value"), [("0x10", 16), ("1_000", 1000), ("0", 0), ("10", 10), ("0b101", 5)])
-def test_decimal_hex_and_binary_integers_are_still_numbers(tmp_path: Path, written: str, value: int) -> None:
+@pytest.mark.parametrize(("written", "value"), [("0x10", 16), ("0", 0), ("10", 10), ("+7", 7)])
+def test_decimal_and_hex_integers_are_still_numbers(tmp_path: Path, written: str, value: int) -> None:
     lines = [ln for ln in Path(SCN).read_text().split("\n") if not ln.startswith("seed:")]
     scn = tmp_path / "s.yaml"
     scn.write_text("\n".join(lines) + f"\nseed: {written}\n")

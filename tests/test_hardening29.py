@@ -78,8 +78,9 @@ def test_save_failing_in_a_folder_one_cannot_write_is_refused_before_any_run(tmp
     ("--until", "if 1 +", "--until"),
     ("--until", "watch cpu[99999999999999999999].irr", "--until"),
     ("--until-stable", "0", "--until-stable"),
-    ("--shrink-time", "-1s", "--shrink-time: no value given (expected a value: BUDGET; one starting with '-' as "
-                             "--shrink-time=VALUE)"),
+    ("--shrink-time", "-1s", "--shrink-time: no value given (expected one above 0 and at most 7 days (168h): e.g. "
+                             "60s, 2m, 500ms, 1.5h; a bare number is seconds; one starting with '-' as "
+                             "--shrink-time=VALUE)"),   # (hardening31: what a duration is, not 'a value: BUDGET')
     ("--shrink-time=-1s", None, "--shrink-time"),
     ("--seed", "1e3", "--seed"),
 ])

@@ -26,7 +26,7 @@ NUMBERS = {
                      "is a base-60 number to YAML 1.1 (an integer of 179 bits)"),
     "megabyte_int": (GOOD + "seed: " + "9" * 1_040_000 + "\n", "seed: a number of 1040000 characters"),
     "huge_but_short": (GOOD + "seed: 0x" + "f" * 90 + "\n", "seed: an integer of 360 bits is out of range"),
-    "float_overflow": (GOOD + "seed: 1e999999\n", "seed: '1e999999' is not an integer"),
+    "float_overflow": (GOOD + "seed: 1e999999\n", "seed: '1e999999' is a string to YAML 1.1 and inf to YAML 1.2"),
 }
 
 

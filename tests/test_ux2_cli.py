@@ -110,7 +110,7 @@ def test_run_refuses_schedule_options_the_ordered_schedule_ignores(option: list[
     state hash as without it, and said nothing."""
     code, out, err = at_terminal("run", BUG, "--headless", *option)
     assert code == 2 and out == ""
-    assert err.strip() == (f"msidbg: {BUG}: {option[0]}: the run's schedule is ordered (expected --schedule "
+    assert err.strip() == (f"msidbg: {BUG}: run: argument {option[0]}: the run's schedule is ordered (expected --schedule "
                            "random, pct or delay, or a file whose schedule: is one)")
     code, out, _ = at_terminal("run", BUG, "--headless", "--schedule", "pct", *option)
     assert code == 0 and "state hash" in out
@@ -129,5 +129,6 @@ def test_an_option_value_starting_with_a_dash_is_told_how_to_write_it() -> None:
     """'--window -1us' said only 'expected one argument': the user had given one."""
     code, _, err = at_terminal("explore", BUG, "--window", "-1us")
     assert code == 2
-    assert err.strip() == ("msidbg: explore: argument --window: no value given (expected a value: TIME; one starting "
-                           "with '-' as --window=VALUE) (see 'msidbg explore --help')")
+    assert err.strip() == ("msidbg: explore: argument --window: no value given (expected a time >= 0 and <= 1s: integer "
+                           "ns, or like '10us', '1.5ms'; one starting with '-' as --window=VALUE) (see 'msidbg explore "
+                           "--help')")

@@ -84,7 +84,7 @@ def test_run_refuses_depth_with_the_random_schedule(in_file: bool, tmp_path: Pat
         Path(path).write_text(Path(PIRQ).read_text() + "\nschedule: random\n")
     code, out, err = cli("run", path, "--headless", "--depth", "9", *schedule)
     assert code == 2 and out == ""
-    assert err.strip() == (f"msidbg: {path}: --depth: the run's schedule is random, which has no depth "
+    assert err.strip() == (f"msidbg: {path}: run: argument --depth: the run's schedule is random, which has no depth "
                            "(expected --schedule pct or delay, or no --depth)")
     code, out, _ = cli("run", PIRQ, "--json", "--schedule", "pct", "--depth", "9", "--max-events", "5")
     assert code == 0 and '"schedule": "pct"' in out
@@ -97,7 +97,7 @@ def test_explore_refuses_depth_with_the_random_strategy_and_its_rerun_leaves_it_
     from msidbg.explore import explore
 
     code, _, err = cli("explore", PIRQ, "--jobs", "1", "--runs", "2", "--strategy", "random", "--depth", "4")
-    assert code == 2 and err.startswith("msidbg: --depth: the strategy is random, which has no depth"), err
+    assert code == 2 and err.startswith(f"msidbg: {PIRQ}: explore: argument --depth: the strategy is random, which has no depth"), err
     f = explore(PIRQ, runs=300, jobs=1)["failures"][0]     # the file's schedule: random
     argv = shlex.split(f["rerun"])
     assert f["run"] >= 1 and "--depth" not in argv and argv[3:5] == ["--schedule", "random"]

@@ -183,9 +183,9 @@ def test_serve_on_a_busy_port_or_unknown_host_is_bad_input_not_an_internal_error
         port = busy.getsockname()[1]
         code, out, err = cli("serve", BUG, "--port", str(port))
         assert code == 2 and out == "" and "internal error" not in err
-        assert err.startswith(f"msidbg: --port {port}: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
+        assert err.startswith(f"msidbg: serve: argument --port: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
     code, out, err = cli("serve", BUG, "--host", "no-such-host.invalid", "--port", str(port))
-    assert code == 2 and out == "" and err.startswith("msidbg: --host 'no-such-host.invalid': ") and err.count("\n") == 1
+    assert code == 2 and out == "" and err.startswith("msidbg: serve: argument --host: 'no-such-host.invalid' is not an address ") and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(("spec", "said"), [

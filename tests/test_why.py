@@ -197,7 +197,6 @@ def test_cli_why_json_text_and_errors() -> None:
     (("--path", "ioapic[16].masked"), "no IO-APIC entry 16 in this run (expected a device with an intx: pin"),
     (("--path", "xen.intx.m[20].pending"), "no machine GSI 20 bound to the guest (expected a Xen guest's"),
     (("--path", "foo.bar"), "--path: column 1 of 'foo.bar': unknown name 'foo' (expected "),
-    (("--at", "5"), "--at: only with --path (expected --path P with it"),
     # 115 + the enable's 2 Command writes + take_cpu_down's 2 (offdying) + MULTI_STOP_EXIT's and do_idle's (dyingdrain)
     (("--event", "122"), "--event 122: the run has 121 events (expected 1..121)"),
 ])

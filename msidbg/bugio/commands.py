@@ -28,8 +28,10 @@ def register(sub: Any) -> dict[str, Handler]:
         "per function with an MSI or MSI-X capability (on bare metal also one with only an INTx pin) in the "
         "lspci -vv text, with its INTx pin and GSI (intx:) where the loader models it (bare metal; a Xen HVM "
         "guest's passthrough function, whose gsi: is the machine GSI), the CPU count and each "
-        "vector's CPU from /proc/interrupts, the kernel release and the Xen version from dmesg. "
-        "Lines that could not be used are listed in a comment at the end.")
+        "vector's CPU from /proc/interrupts, the kernel release and the Xen version from dmesg, and each "
+        "suspend or hibernation dmesg shows as pm_suspend / pm_resume (pm_freeze / pm_thaw) of every device "
+        "(the suspend's power state when dmesg reports it, else D3hot), then a fire of every vector; lspci's "
+        "NoSoftRst+ sets quirk pm-no-soft-reset. Lines that could not be used are listed in a comment at the end.")
     n.add_argument("--lspci", required=True, metavar="FILE", help="lspci -vv or -vvv output (or a quoted capability "
                    "line); '-' reads standard input, for one of the three inputs")
     n.add_argument("--interrupts", metavar="FILE", help="a copy of /proc/interrupts")

@@ -61,6 +61,14 @@ _HIBERNATE_ENTRY = re.compile(r"PM: (?:hibernation: )?(?:hibernation entry|Creat
 _HIBERNATE_EXIT = re.compile(r"PM: (?:hibernation: )?(?:hibernation exit|Image created|Hibernation image created|"
                              r"Image restored successfully)|ACPI:(?: PM:)? Waking up from system sleep state S4\b",
                              re.ASCII)
+#: the power state pci_pm_suspend_noirq left a function in (drivers/pci/pci-driver.c, after pci_save_state and
+#: pci_prepare_to_sleep: ``pci_dbg(pci_dev, "PCI PM: Suspend power state: %s\n", pci_power_name(current_state))``;
+#: read in 5.15.24, 5.17 and 6.12.19 trees, absent in 4.13.9's; dev_dbg before pci_dbg; first release unconfirmed).
+#: A debug line: printed with dynamic debug or a DEBUG build, so most pastes lack it. pci_power_name gives
+#: "error", "D0".."D2", "D3hot", "D3cold", "unknown". D0: the function stayed on (skip_bus_pm, or not power
+#: manageable) -- no D3 to model
+_SUSPEND_STATE = re.compile(r"(?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): PCI PM: Suspend power state: "
+                            r"(?P<state>D0|D1|D2|D3hot|D3cold|unknown|error)\b", re.ASCII)
 #: the cycles kept (each becomes a few actions a device); the others are counted
 MAX_CYCLES = 4
 #: messages that report the trouble itself, and the breakpoint that stops where the model shows it:
@@ -102,6 +110,8 @@ class Cycle:
     kind: str
     entry: Hint | None
     exit: Hint | None = None
+    #: bdf -> the power state pci_pm_suspend_noirq reported for the function (``_SUSPEND_STATE``), the first
+    states: dict[str, Hint] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,7 +188,8 @@ def _symptom(text: str) -> tuple[str | None, int | None]:
 
 def _take(out: Dmesg, no: int, text: str) -> bool:
     """Use ``text`` if it carries a hint; the first occurrence of each hint wins."""
-    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _abi, _pci_int, _sleep, _devices):
+    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _abi, _pci_int, _sleep, _suspend_state,
+               _devices):
         if fn(out, no, text):
             return True
     return False
@@ -312,6 +323,22 @@ def _sleep(out: Dmesg, no: int, text: str) -> bool:
                 cur.exit = Hint(kind, no, text)
             return True
     return False
+
+
+def _suspend_state(out: Dmesg, no: int, text: str) -> bool:
+    """A function's "PCI PM: Suspend power state: D3cold" inside a suspend dmesg shows (after its entry and
+    before its exit; outside one, or in a hibernation, it is not used)."""
+    m = _SUSPEND_STATE.search(text)
+    if m is None:
+        return False
+    cycle = out.sleeping
+    if cycle is None or cycle.kind != "suspend" or cycle.exit is not None or cycle.entry is None:
+        return False
+    cycle.states.setdefault(m.group("bdf"), Hint(m.group("state"), no, text))
+    drv = _DRIVER_BDF.search(text)
+    if drv is not None:
+        out.drivers.setdefault(drv.group("bdf"), drv.group("drv"))
+    return True
 
 
 def _add_cycle(out: Dmesg, cycle: Cycle) -> None:

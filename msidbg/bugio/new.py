@@ -20,6 +20,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
+from msidbg import yamlsafe as ys
 from msidbg.bugio import dmesg as dm
 from msidbg.bugio import lspci as lp
 from msidbg.bugio import procirq as pi
@@ -267,7 +268,7 @@ def _bdf(f: lp.Function, taken: set[str]) -> tuple[str, str]:
 def _name(f: lp.Function, dmesg_name: str | None, used: set[str]) -> str:
     # lowercased: a scenario's device names are; systemd names a function in PCI domain 1 enP1s15
     low = (dmesg_name or "").lower()
-    if low and _DEV_NAME.fullmatch(low) and low not in used:
+    if low and _DEV_NAME.fullmatch(low) and low not in used and ys.plain_is_text(low):
         used.add(low)
         return low
     prefix = KIND_PREFIX[f.kind]
@@ -604,7 +605,9 @@ class _Writer:
 
     def _cycle(self, devices: list[Device], cycle: dm.Cycle, at: int) -> None:
         """A system sleep dmesg showed, as each device's PCI PM callbacks (docs/scenario.md "pm_suspend"): a
-        suspend's pci_pm_suspend_noirq (``pm_suspend``, D3hot) and, if the system came back,
+        suspend's pci_pm_suspend_noirq (``pm_suspend``: the state its debug line "PCI PM: Suspend power state:"
+        names, D3hot or D3cold -- a function it left in D0 gets neither action, a comment -- else D3hot, the
+        default; hardening31) and, if the system came back,
         pci_pm_resume_noirq (``pm_resume``); a hibernation's image is made between pci_pm_freeze_noirq and
         pci_pm_thaw_noirq (``pm_freeze`` / ``pm_thaw``; the restore after the power-off is not modelled).
         Then every vector fires once, so the run shows whether the messages still arrive. Written only if
@@ -617,14 +620,25 @@ class _Writer:
                 else "hibernation (its image: freeze, thaw; the restore after the power-off is not modelled)")
         out = [f"  # {_comment(f'{dmesg}:{first.line}: {first.text}')}: a {what}"
                + ("" if cycle.entry else " (its entry is not in the paste; the return is)")]
+        stayed: set[str] = set()    # the kernel said the function stayed out of D3: no pm_suspend / pm_resume
         for d in devices:
-            out.append(f"  - {{at: {at}ms, on: 0, do: {went}, dev: {d.name}}}")
-        if cycle.kind == "suspend":
-            out.append("  #   state: d3hot (the default); d3cold where the platform removes the function's power")
+            said = cycle.states.get(d.bdf) if cycle.kind == "suspend" else None
+            note = _comment(f"{dmesg}:{said.line}: {said.text}") if said is not None else ""
+            if said is not None and said.value not in ("D3hot", "D3cold"):
+                stayed.add(d.name)
+                out.append(f"  # {note}: the kernel left {d.name} in {said.value}, not D3: no {went} "
+                           f"(pm_suspend puts the function in D3hot or D3cold)")
+                continue
+            state = f", state: {said.value.lower()}" if said is not None else ""
+            line = f"  - {{at: {at}ms, on: 0, do: {went}, dev: {d.name}{state}}}"
+            out.append(line.ljust(40) + f" # {note}" if note else line)
+        if cycle.kind == "suspend" and any(d.bdf not in cycle.states for d in devices):
+            out.append("  #   state: d3hot (the default); d3cold where the platform removes the function's power "
+                       "(dmesg says which with dynamic debug: 'PCI PM: Suspend power state: D3cold')")
         if cycle.exit is not None:
             note = f"{dmesg}:{cycle.exit.line}: {cycle.exit.text}"
             out += [f"  - {{at: {at + 1}ms, on: 0, do: {back}, dev: {d.name}}}".ljust(40) + f" # {_comment(note)}"
-                    for d in devices]
+                    for d in devices if d.name not in stayed]
         else:
             out.append(f"  # no return from it in {_comment(dmesg)}: no {back}")
         for d in devices:

@@ -58,7 +58,7 @@ def check_listen(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as e:
-        raise MsidbgError(f"--host {host!r}: not an address of this machine: {getattr(e, 'strerror', None) or e} "
+        raise MsidbgError(f"serve: argument --host: {host!r} is not an address of this machine: {getattr(e, 'strerror', None) or e} "
                           "(expected e.g. 127.0.0.1, ::1, 0.0.0.0 or a host name)") from None
     family, kind, proto, _, addr = infos[0]
     with socket.socket(family, kind, proto) as sock:
@@ -69,9 +69,9 @@ def check_listen(host: str, port: int) -> None:
             import errno
 
             if e.errno == errno.EADDRNOTAVAIL:
-                raise MsidbgError(f"--host {host!r}: cannot listen there: {e.strerror} (expected an address "
+                raise MsidbgError(f"serve: argument --host: cannot listen on {host!r}: {e.strerror} (expected an address "
                                   "of this machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
-            raise MsidbgError(f"--port {port}: cannot listen on {host}:{port}: {e.strerror or e} (expected a "
+            raise MsidbgError(f"serve: argument --port: cannot listen on {host}:{port}: {e.strerror or e} (expected a "
                               "free port)") from None
 
 

@@ -44,6 +44,9 @@ class ScenarioCopy:
     #: the model revision that wrote the snapshot (None: before format 5), and who
     model: int | None = MODEL
     writer: str = ""
+    #: what this msidbg refuses in the text as a file, though the snapshot's run read it (a plain value
+    #: YAML 1.1 and 1.2 read differently, hardening31: ``interrupt_remapping: yes``), with its line
+    refused: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` form."""
@@ -65,6 +68,9 @@ class ScenarioCopy:
         elif self.rerun:
             lines.append(f"note: this run used other options than the file's own; re-run it with: msidbg run {out} "
                          f"{' '.join(self.rerun)}")
+        if self.refused:
+            lines.append(f"note: {out}:{self.refused}: the snapshot's run read it as YAML 1.1 does, and a run of "
+                         "the YAML refuses it until it is written as expected")
         return lines
 
 
@@ -84,7 +90,18 @@ def scenario_of(path: str) -> ScenarioCopy:
             # the YAML re-runs it -- the note said only the snapshot held it
             plan = None
     return ScenarioCopy(rec.scenario_text, rec.scenario_file, scn.sha256, rec.seed, rerun, plan, rec.model,
-                        rec.msidbg)
+                        rec.msidbg, _refused(rec.scenario_text))
+
+
+def _refused(text: str) -> str | None:
+    """What ``msidbg run`` refuses in ``text`` that the snapshot's (lenient) reading took, or None."""
+    from msidbg import yamlsafe
+
+    try:
+        yamlsafe.parse(text)
+    except yamlsafe.Invalid as e:
+        return f"{e.line}: {e.message}" if e.line else f" {e.message}"
+    return None
 
 
 def _schedule_args(scn: Scenario, strategy: str, depth: int, window: int) -> list[str]:

@@ -89,7 +89,7 @@ def recorded_scenario(rec: Recording) -> Scenario:
     from msidbg.scenario import load_scenario_text
 
     try:
-        return load_scenario_text(rec.scenario_text, rec.scenario_file)
+        return load_scenario_text(rec.scenario_text, rec.scenario_file, recorded=True)
     except MsidbgError as e:
         at = f" (line {e.line} of {rec.scenario_file})" if e.line else ""
         raise SnapshotError(f"scenario{at}: {e.message}", rec.path) from None

@@ -37,7 +37,7 @@ class ExprError(MsidbgError):
 # --- tokens ---------------------------------------------------------------------------------
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
-  | (?P<num>0[xX][0-9a-fA-F_]+|0[bB][01_]+|\d[\d_]*)
+  | (?P<num>0[xX][0-9a-fA-F_]+|0[bB][01_]+|[0-9][0-9_]*)
   | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<name>[A-Za-z_](?:[A-Za-z0-9_]|-(?=[A-Za-z0-9_]))*)
   | (?P<op>==|!=|<=|>=|<<|>>|[<>()\[\].,&|^~-])
@@ -81,6 +81,10 @@ def tokenize(text: str) -> list[Tok]:
         arith = _ARITH.match(text, pos) if m is None else None
         if arith is not None:
             raise ExprError(ARITH_HINT.format(op=arith.group()), text, pos)
+        if m is None:
+            digit = _odd_digit(text, pos)
+            if digit is not None:
+                raise ExprError(digit, text, pos)
         if m is None and text[pos] in "\"'":   # a quote the string pattern did not close
             raise ExprError(f"unterminated string (expected its closing {text[pos]})", text, pos)
         if m is None:
@@ -106,6 +110,17 @@ def tokenize(text: str) -> list[Tok]:
         raise ExprError("unterminated string (expected its closing quote)", text, pos)
     toks.append(Tok("end", "", len(text)))
     return toks
+
+
+def _odd_digit(text: str, pos: int) -> str | None:
+    """What is wrong with a digit that is not 0-9 at ``pos`` (None if there is none): ``\\d`` took
+    Arabic-Indic and other decimal digits, so ``cpu[١].online`` watched CPU 1 and ``irqs[٢٤]`` irq 24 --
+    numbers a reader of the spec may not see (hardening31; the command line, scenarios and the TUI's
+    goto prompt take 0-9 only)."""
+    ch = text[pos] if pos < len(text) else ""
+    if ch and not ch.isascii() and (ch.isdigit() or ch.isnumeric()):
+        return f"{ch!r} (U+{ord(ch):04X}) is not a digit 0-9 (expected a number in digits 0-9, 0x... or 0b...)"
+    return None
 
 
 def _number(s: str, text: str, col: int) -> Tok:

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from msidbg.errors import MsidbgError
 from msidbg.explore import report
 from msidbg.explore.coverage import Coverage
-from msidbg.explore.pool import MAX_JOBS, Task, Workers, default_jobs
+from msidbg.explore.pool import MAX_JOBS, Task, WorkerDied, Workers, default_jobs
 from msidbg.explore.runner import MAX_EVENTS, RunResult, Signature, Target
 from msidbg.explore.shrink import OutOfTime, ddmin
 from msidbg.model import resolve_schedule
@@ -69,9 +69,10 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     t0 = time.monotonic()
     scn = load_scenario(path)
     name = strategy or (scn.schedule if scn.schedule != "ordered" else "random")
-    _check_args(name, runs, depth, window, jobs, time_budget, until_stable)
+    _check_args(name, runs, depth, window, jobs, time_budget, until_stable, path)
     if shrink_time is not None and not shrink_time > 0:
-        raise MsidbgError("--shrink-time: must be a positive duration")
+        raise MsidbgError(f"explore: argument --shrink-time: {shrink_time} s is not a duration (expected a positive "
+                          "duration)", path)
     if shrink_time is None:
         shrink_time = time_budget
     target = Target(scn, tuple(until), max_events)
@@ -84,6 +85,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     st = _State()
     bar = report.Progress(progress, runs, time_budget)
     interrupted = False
+    died: list[WorkerDied] = []     # a worker killed: the search stops, what it found is kept
     with Workers(target, jobs, idle=bar.tick if progress is not None else None) as workers:
         bar.start(min(jobs, runs))
         results = workers.run(_tasks(base, sch, runs), deadline=None if time_budget is None else t0 + time_budget)
@@ -97,6 +99,11 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             # Ctrl-C during the search ends it as a budget would: the runs taken so far are
             # reported and their failures shrunk (a second Ctrl-C, while shrinking, aborts)
             interrupted = True
+        except WorkerDied as e:
+            # so does a killed worker (the out-of-memory killer): its run is lost, the runs before
+            # it are reported and their failures shrunk in fresh workers; they were all lost, exit 2
+            # with the one line and nothing else (hardening31)
+            died.append(e)
         finally:
             results.close()     # cancels what was sent and not started
         if interrupted or st.runs < runs:
@@ -108,7 +115,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         deadline = None if shrink_time is None else time.monotonic() + shrink_time
         intr = _Ctrl(search=interrupted)
         failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar,
-                                  (name, deadline), intr)
+                                  (name, deadline), intr, died)
                     for i, g in enumerate(st.groups.values())]
         for f in failures:
             f["rerun"] = _rerun(path, sch, f, target.until, target.max_events)
@@ -124,6 +131,10 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         "interrupted_while": "search" if interrupted else "shrinking" if intr.shrink else None,
         "shrink_time": shrink_time,
         "total_seconds": round(time.monotonic() - t0, 3),
+        # a worker process ended without its result (the CLI prints this line on stderr, exit 2 unless a
+        # failure was found): "search" or "shrinking", and the line
+        "worker_died": None if not died else {"while": died[0].phase, "how": died[0].how,
+                                              "message": died[0].oneline()},
     }
 
 
@@ -140,20 +151,26 @@ def _check_breakpoints(scn: Any, target: Target) -> None:
 
 
 def _check_args(name: str, runs: int, depth: int | None, window: int | None, jobs: int | None,
-                time_budget: float | None, until_stable: int | None) -> None:
+                time_budget: float | None, until_stable: int | None, path: str) -> None:
+    """The options ``msidbg explore``'s parser cannot check (``--depth`` with the file's schedule:
+    random), and all of them for a caller of ``explore()``: one line naming the subcommand and the
+    option, with what was expected -- as argparse's (hardening31; it was '--depth: ...' alone)."""
     if name not in STRATEGIES or name == "ordered":
-        raise MsidbgError(f"--strategy: unknown strategy {name!r} (expected random, pct or delay)")
-    checks = [(runs >= 1, "--runs: must be at least 1"),
-              (depth is None or 1 <= depth <= 64, "--depth: must be 1..64"),
+        raise MsidbgError(f"explore: argument --strategy: unknown strategy {name!r} (expected random, pct or delay)",
+                          path)
+    checks = [(runs >= 1, f"--runs: {runs} is out of range (expected at least 1)"),
+              (depth is None or 1 <= depth <= 64, f"--depth: {depth} is out of range (expected 1..64)"),
               (depth is None or name != "random", "--depth: the strategy is random, which has no depth "
                "(expected --strategy pct or delay, or no --depth)"),
-              (window is None or 0 <= window <= 10**9, "--window: must be 0..1s"),
-              (jobs is None or 1 <= jobs <= MAX_JOBS, f"--jobs: must be 1..{MAX_JOBS}"),
-              (time_budget is None or time_budget > 0, "--time: must be a positive duration"),
-              (until_stable is None or until_stable >= 1, "--until-stable: must be at least 1")]
+              (window is None or 0 <= window <= 10**9, f"--window: {window} ns is out of range (expected 0..1s)"),
+              (jobs is None or 1 <= jobs <= MAX_JOBS, f"--jobs: {jobs} is out of range (expected 1..{MAX_JOBS})"),
+              (time_budget is None or time_budget > 0, f"--time: {time_budget} s is not a duration (expected a "
+               "positive duration)"),
+              (until_stable is None or until_stable >= 1, f"--until-stable: {until_stable} is out of range "
+               "(expected at least 1)")]
     for ok, what in checks:
         if not ok:
-            raise MsidbgError(what)
+            raise MsidbgError(f"explore: argument {what}", path)
 
 
 _EXPECTED_FOLDER = "(expected a folder for the snapshots, or a new name in an existing folder)"
@@ -260,7 +277,7 @@ class _Ctrl:
 
 def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of: tuple[int, int], g: _Group,
                   folder: str | None, bar: report.Progress, how: tuple[str, float | None],
-                  intr: _Ctrl | None = None) -> dict[str, Any]:
+                  intr: _Ctrl | None = None, died: list[WorkerDied] | None = None) -> dict[str, Any]:
     """Shrink the group's first run to its fewest deviations; its counterexample and snapshot.
 
     ``how``: the strategy's name (for the snapshot's name) and the monotonic time shrinking stops
@@ -269,8 +286,11 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
     the result (``shrink_complete`` false, ``shrink_stopped`` "time"). A first Ctrl-C while shrinking
     (``intr``) stops it the same way (``shrink_stopped`` "interrupted"), here and in the groups after
     it; during the replay of the recorded list or of the counterexample, that replay is made again
-    (it is needed), and a second Ctrl-C aborts."""
+    (it is needed), and a second Ctrl-C aborts. A worker killed while shrinking (``died`` gets it)
+    stops this group's shrinking as time would (``shrink_stopped`` "worker-died"); during the replay
+    of the recorded list, that replay is made again in fresh workers, once."""
     intr = _Ctrl(search=True) if intr is None else intr
+    died = [] if died is None else died
     strategy, deadline = how
     number = of[0]
     first = g.first
@@ -315,6 +335,15 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
             if not timed[0]:
                 return test(cands)  # the recorded list's replay is needed: made again (Ctrl-C now aborts)
             raise OutOfTime(ran, "interrupted") from None
+        except WorkerDied as e:
+            results.close()     # (the pool was replaced by fresh workers)
+            e.phase = "shrinking"
+            died.append(e)
+            if not timed[0] and len(died) < 2:
+                return test(cands)  # the recorded list's replay is needed: made again, once
+            if not timed[0]:
+                raise
+            raise OutOfTime(ran, "worker-died") from None
         return None, ran
 
     if test([found])[0] is None:  # the recorded deviations must replay the failure

@@ -200,6 +200,13 @@ def human(result: dict[str, Any]) -> str:
         lines.append("interrupted (Ctrl-C) while shrinking: the failures are below, shrunk as far as it got")
     elif result.get("interrupted"):
         lines.append(f"interrupted (Ctrl-C) after {runs} runs: the failures found so far are below, shrunk")
+    died = result.get("worker_died")
+    if died and died["while"] == "search":
+        lines.append(f"a worker process {died['how']} after {runs} runs: the search stopped there (its run is "
+                     "lost); the failures found so far are below, shrunk")
+    elif died:
+        lines.append(f"a worker process {died['how']} while shrinking: the failures are below, shrunk as far as "
+                     "it got")
     checks = result["checks"]
     if not checks["breakpoints"] and not checks["expect"]:
         lines.append("note: nothing could fail: the scenario has no breakpoints: and no expect:, and no --until "
@@ -216,7 +223,8 @@ def human(result: dict[str, Any]) -> str:
         if not f["shrink_complete"]:
             why = (f"the shrinking time ran out ({fmt_secs(result.get('shrink_time'))}: --shrink-time, by default --time)"
                    if f.get("shrink_stopped") == "time" else "Ctrl-C"
-                   if f.get("shrink_stopped") == "interrupted" else "the budget of replays ran out")
+                   if f.get("shrink_stopped") == "interrupted" else "a worker process was killed"
+                   if f.get("shrink_stopped") == "worker-died" else "the budget of replays ran out")
             lines.append(f"    shrinking stopped early: {why}; {f['deviations']} deviations left, some of them "
                          "maybe not needed")
         if f["detail"]:

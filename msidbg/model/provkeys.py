@@ -181,7 +181,7 @@ _ONE = {
 
 
 # --- parsing --------------------------------------------------------------------------------------------
-_NUM = r"(0x[0-9a-fA-F]+|\d+)"
+_NUM = r"(0x[0-9a-fA-F]+|[0-9]+)"   # ASCII: \d took "٢٤" as 24 (hardening31)
 _NAME = r"([a-z][a-z0-9_-]*)"
 _ALIASES = (("cpu[", "cpus["), ("dev.", "devices."), ("device.", "devices."), ("irq[", "irqs["))
 

@@ -6,6 +6,7 @@ layout and its run machinery. Every answer is checked by the Session before the 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -212,16 +213,36 @@ class Commands(App[None]):
         self.push_screen(screen, done)
 
     def _check_event(self, text: str) -> tuple[Any, str | None]:
-        text = text.strip().replace(",", "").replace("_", "").lstrip("#")
-        try:
-            n = int(text)
-        except ValueError:
-            return None, "expected an event number (e.g. 205, +10, -3)"
-        if text.startswith(("+", "-")):
-            n += self.session.cursor
-        # -N past the start goes to event 0, as a number past the end goes to the end (it was
-        # refused: "event numbers start at 0", while 99999999 went to the end)
-        return max(n, 0), None
+        return parse_event(text, self.session.cursor)
+
+
+#: an event number as the goto prompt takes it (after ',', '_' and a leading '#' are dropped)
+_EVENT = re.compile(r"([+-]?)([0-9]{1,20})", re.ASCII)
+EVENT_EXPECTED = "expected an event number in digits 0-9 (e.g. 205, +10, -3)"
+
+
+def parse_event(text: str, cursor: int) -> tuple[int | None, str | None]:
+    """The goto prompt's event (``+N`` / ``-N`` relative to ``cursor``), or None and what is wrong.
+
+    Digits are ASCII 0-9 only (hardening31): ``int()`` read '٣' (Arabic-Indic) as 3 and '３'
+    (full-width) as 3, where the command line (``guard.int_arg``) and a scenario (``at: ٣``) refuse
+    them; a digit a reader may not recognise moved the cursor somewhere they did not ask. At most
+    20 digits (more than any run has events): ``int()`` read 4,300, and raised past them."""
+    t = text.strip().replace(",", "").replace("_", "").lstrip("#")
+    m = _EVENT.fullmatch(t)
+    if m is None:
+        odd = next((c for c in t if not c.isascii() and (c.isdigit() or c.isnumeric())), None)
+        if odd is not None:
+            return None, f"{odd!r} (U+{ord(odd):04X}) is not a digit 0-9 ({EVENT_EXPECTED})"
+        if re.fullmatch(r"[+-]?[0-9]+", t, re.ASCII):
+            return None, f"{len(t.lstrip('+-')):,} digits is too many ({EVENT_EXPECTED}, at most 20 digits)"
+        return None, EVENT_EXPECTED
+    n = int(m.group(2))
+    if m.group(1):
+        n = cursor + n if m.group(1) == "+" else cursor - n
+    # -N past the start goes to event 0, as a number past the end goes to the end (it was
+    # refused: "event numbers start at 0", while 99999999 went to the end)
+    return max(n, 0), None
 
 
 def replace_problem(path: str) -> tuple[str | None, bool]:

@@ -51,6 +51,9 @@ def time_problem(text: str) -> str:
     """Why ``parse_time`` refused ``text``, in words: a time too long to be one, a fraction of a
     nanosecond, or not a time at all (each was "expected a time such as 2ms ...")."""
     m = _LOOSE_TIME.fullmatch(text)
+    odd = next((c for c in text if not c.isascii() and (c.isdigit() or c.isnumeric())), None)
+    if odd is not None:     # as the goto prompt says it (hardening31)
+        return f"{odd!r} (U+{ord(odd):04X}) is not a digit 0-9 (expected a time such as 2ms, 1.5us or 1200 (ns))"
     if m is None:
         return "expected a time such as 2ms, 1.5us or 1200 (ns)"
     if len(m.group(1)) > 15 or len(m.group(2) or "") > 9:

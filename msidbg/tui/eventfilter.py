@@ -123,8 +123,8 @@ def problems(text: str, devices: list[str]) -> list[str]:
             out.append(f"{term}: no value (expected e.g. {name}={ {'kind': 'msix.write', 'dev': 'eth0', 'cpu': '1'}[name]})")
         elif name == "kind" and want not in kinds:
             out.append(f"{term}: no event kind {want!r} {unknown_name(want, kinds, listed=False)}".rstrip())
-        elif name == "cpu" and not want.isdigit():
-            out.append(f"{term}: a CPU is a number (cpu=1)")
+        elif name == "cpu" and not (want.isascii() and want.isdigit()):   # 'cpu=١' matched nothing, unsaid
+            out.append(f"{term}: a CPU is a number in digits 0-9 (cpu=1)")
         elif name == "dev" and want not in [d.lower() for d in devices]:
             out.append(f"{term}: the scenario has no device {want!r} {unknown_name(want, sorted(devices))}")
     return out
