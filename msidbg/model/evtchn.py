@@ -135,9 +135,8 @@ def close(eng: Any, port: int) -> int:
     lost = bool(ch["src"])
     _drop(eng, ch, f"were pending on event channel {port} when it was closed", port)
     if r >= 0:
-        # (why32) __evtchn_close clears the port's pending bit ('Clear pending event to avoid unexpected behavior on
-        # re-bind': clear_bit at RELEASE-4.1.0, evtchn_port_clear_pending from 4.5.0, in evtchn_free at 4.19.2): what
-        # a remote vCPU's kicked upcall finds -- the loss of the events it dropped, else the close
+        # (why32; reading xen.evtchn.close-clears-pending) __evtchn_close clears the port's pending bit: what a remote
+        # vCPU's kicked upcall finds -- the loss of the events it dropped, else the close
         P.port_cleared[port] = P.last_node if lost else r
     rec = x["pirqs"].get(ch["pirq"])
     if rec is not None and rec["port"] == port:

@@ -269,6 +269,9 @@ def _wake_node(eng: Any, c: Any, p: int, cur: int) -> int:
         return -1
     from msidbg.model.apic import acceptable
     v = c.id
+    # (the caller's step may have noted links for its own next node: they stay for it)
+    pend, pev = P._pend, P._pend_ev
+    P._pend = []
     vec = acceptable(c) if c.online else -1
     if vec >= 0:
         P.dep(PC.D_WOKEN_BY, PK.key(PK.IRR, PK.cpu_vec(v, vec)))
@@ -280,6 +283,7 @@ def _wake_node(eng: Any, c: Any, p: int, cur: int) -> int:
     r = P.write(PC.XEN_SCHED_WAKE, PK.key(PK.SCHEDWAKE, v), eng.w.now, ctx=False,
                 note=f"vCPU{v} wakes on pCPU{p}, where vCPU{cur} runs: it waits on the runqueue (runq_tickle)")
     P.last_node = last      # (a hit of this step belongs to the node that made it, not to the wake-up)
+    P._pend, P._pend_ev = pend, pev
     return r
 
 
