@@ -75,9 +75,9 @@ def test_a_schedule_in_at_a_pause_loop_exit_links_the_yielder() -> None:
 
 
 def test_a_schedule_in_at_a_block_links_the_blocked_runner_and_the_wait() -> None:
-    """s01 (credit): vCPU1 (woken at 84, waiting) runs when vCPU0 blocks (87); when vCPU1 blocks in turn vCPU0 (woken
-    at 86) is scheduled in (92): it links the run that ended (vCPU1's schedule-in) and its own wake-up. A vCPU scheduled
-    in on an idle pCPU makes no node, so vCPU0's first run has no 'left' link."""
+    """s01 (credit): vCPU0 runs at once on its idle, shared pCPU (82: a schedule-in node with no xen.sched event);
+    vCPU1 (woken at 84, waiting) runs when vCPU0 blocks (87) and links that run; when vCPU1 blocks in turn vCPU0
+    (woken at 86) is scheduled in (92): it links the run that ended (vCPU1's schedule-in) and its own wake-up."""
     s, why = _sched("s01-x411-msi-waits-for-block", 92)
     assert _chain(why)[:2] == [(92, "xen.sched_in", "xen.sched.since[0]"), (87, "xen.sched_in", "xen.sched.since[1]")]
     assert why.chain[1].relation == "the running vCPU left the pCPU (blocked or migrated away): it ran since"
@@ -85,6 +85,20 @@ def test_a_schedule_in_at_a_block_links_the_blocked_runner_and_the_wait() -> Non
     why87 = s.why(87)
     assert _chain(why87)[:3] == [(87, "xen.sched_in", "xen.sched.since[1]"),
                                  (84, "xen.sched_wake", "xen.sched.woken[1]"), (84, "irr.vmsi", "cpus[1].irr[0x21]")]
+    assert [(b[0].event, b[0].link, b[0].path) for b in why87.chain[0].branches] == [
+        (82, "xen.sched_in", "xen.sched.since[0]")]
+    assert why87.chain[0].branches[0][0].reason.endswith("vCPU0 wakes on pCPU0, idle: it runs at once")
+
+
+def test_a_schedule_in_at_a_slice_end_links_the_runners_idle_schedule_in() -> None:
+    """s06 (credit2): vCPU1 woke on idle pCPU0 (shared with vCPU0 since the 5 ms migration) at 125 and ran its storm;
+    its slice ends at 16.0008 ms and vCPU0 (woken at 4877) is scheduled in: the node links vCPU0's wake-up and, as a
+    branch, the slice of vCPU1 that ended (before why32's idle schedule-in node there was no record of that run)."""
+    s, why = _sched("s06-x4192-slice-end", 95128)
+    assert _chain(why)[:2] == [(95128, "xen.sched_in", "xen.sched.since[0]"),
+                               (4877, "xen.sched_wake", "xen.sched.woken[0]")]
+    assert [(b[0].event, b[0].link, b[0].relation) for b in why.chain[0].branches] == [
+        (125, "xen.sched_in", "the running vCPU's time slice ended: it ran since")]
 
 
 def test_a_kicked_upcall_that_finds_its_port_closed_links_the_closes_loss() -> None:
@@ -105,6 +119,7 @@ def test_a_kicked_upcall_that_finds_its_port_closed_links_the_closes_loss() -> N
 @pytest.mark.parametrize("path", [
     RESUME30 / "h01-hvm-resume-k66.yaml", RESUME30 / "p01-pv-resume-k66.yaml",
     XENSCHED30 / "s01-x411-msi-waits-for-block.yaml", XENSCHED30 / "s03-x411-boost-preempts-at-ratelimit.yaml",
+    XENSCHED30 / "s08-x411-running-vcpu-migrated-onto-busy-pcpu.yaml",
     WHY32 / "k01-pv-close-before-kick-3vcpu-x46-k413.yaml"], ids=lambda p: p.stem)
 def test_provenance_records_never_decides(path: Path) -> None:
     assert_prov_neutral([path])

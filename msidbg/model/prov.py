@@ -158,6 +158,9 @@ class Prov(Reader):
         #: pCPU -> (the vCPU Xen's schedule() just switched in there, whose node the xen.sched event makes, and the
         #: (code, key, writer) links it takes: ``xensched._sched_deps``) (``xensched.on_item``; why31, why32)
         self.sched_in: dict[int, tuple[int, list[tuple[int, int, int]]]] = {}
+        #: the host pCPUs more than one vCPU shares (``xensched.migrate``): a vCPU woken on one while it is idle is a
+        #: schedule-in node (``xensched._idle_in``; why32)
+        self.shared: set[int] = set()
         #: pCPU -> the wake-up record whose tickle raised its next schedule() (``xensched._tickled``; why32)
         self.tickle: dict[int, int] = {}
         #: port -> remote vCPU kicks scheduled for it and not yet arrived (``evtchn.kick``): a clear_evtchn of the port

@@ -245,6 +245,8 @@ def wake(eng: Any, c: Any) -> bool:
         now = w.now
         run[p] = v
         s["since"][v] = now     # (and the pCPU's last schedule(): ``_timer`` reads the later of it and tlast)
+        if cur is None and eng.prov.shared and p in eng.prov.shared:
+            _idle_in(eng, c, p)
         if pri is None:
             s["burnt"][v] = now
             if s["credit"][v] <= 0:     # csched2_schedule picks it: the reset condition
@@ -259,6 +261,36 @@ def wake(eng: Any, c: Any) -> bool:
     return True
 
 
+def _idle_in(eng: Any, c: Any, p: int) -> None:
+    """Provenance (why32): vCPU ``c`` runs at once on its idle pCPU ``p``, which another vCPU shares (no schedule()
+    event): a schedule-in node (``xen.sched.since[v]``) in this step, linking what woke it -- what a later switch at the
+    end of its slice, its yield or its block links as the run that ended. Only on a shared pCPU (``Prov.shared``, kept
+    by ``migrate``): every other wake-up of a halted vCPU stays unrecorded (the interrupt path)."""
+    P = eng.prov
+    if not (P.on and eng.fresh):
+        return
+    pend, pev, last = P._pend, P._pend_ev, P.last_node
+    P._pend = []
+    _woken_by(eng, P, c)
+    P.write(PC.XEN_SCHED_IN, PK.key(PK.SCHEDIN, c.id), eng.w.now, ctx=False,
+            note=f"vCPU{c.id} wakes on pCPU{p}, idle: it runs at once")
+    P._pend, P._pend_ev, P.last_node = pend, pev, last
+
+
+def _woken_by(eng: Any, P: Any, c: Any) -> None:
+    """The link of a wake-up node to what woke vCPU ``c``: the vector its IRR holds for it to accept, its upcall, else
+    the node this step made last."""
+    from msidbg.model.apic import acceptable
+    v = c.id
+    vec = acceptable(c) if c.online else -1
+    if vec >= 0:
+        P.dep(PC.D_WOKEN_BY, PK.key(PK.IRR, PK.cpu_vec(v, vec)))
+    elif c._extra.get("upcall") and P.writer(PK.key(PK.UPCALL, v)) >= 0:
+        P.dep(PC.D_WOKEN_BY, PK.key(PK.UPCALL, v))
+    elif P.last_node >= 0 and P.event(P.last_node) == eng.cur:
+        P.dep_writer(PC.D_WOKEN_BY, P.key(P.last_node), P.last_node)
+
+
 def _wake_node(eng: Any, c: Any, p: int, cur: int) -> int:
     """Provenance (why32): vCPU ``c`` woke while vCPU ``cur`` runs on its pCPU ``p``: a node of its runqueue insert
     (``xen.sched.woken[v]``) linked to what woke it -- the vector its IRR holds for it to accept (an HVM vLAPIC), its
@@ -267,19 +299,12 @@ def _wake_node(eng: Any, c: Any, p: int, cur: int) -> int:
     P = eng.prov
     if not (P.on and eng.fresh):
         return -1
-    from msidbg.model.apic import acceptable
     v = c.id
     # (the caller's step may have noted links for its own next node: they stay for it)
     pend, pev = P._pend, P._pend_ev
     P._pend = []
-    vec = acceptable(c) if c.online else -1
-    if vec >= 0:
-        P.dep(PC.D_WOKEN_BY, PK.key(PK.IRR, PK.cpu_vec(v, vec)))
-    elif c._extra.get("upcall") and P.writer(PK.key(PK.UPCALL, v)) >= 0:
-        P.dep(PC.D_WOKEN_BY, PK.key(PK.UPCALL, v))
-    elif P.last_node >= 0 and P.event(P.last_node) == eng.cur:
-        P.dep_writer(PC.D_WOKEN_BY, P.key(P.last_node), P.last_node)
     last = P.last_node
+    _woken_by(eng, P, c)
     r = P.write(PC.XEN_SCHED_WAKE, PK.key(PK.SCHEDWAKE, v), eng.w.now, ctx=False,
                 note=f"vCPU{v} wakes on pCPU{p}, where vCPU{cur} runs: it waits on the runqueue (runq_tickle)")
     P.last_node = last      # (a hit of this step belongs to the node that made it, not to the wake-up)
@@ -620,6 +645,11 @@ def migrate(eng: Any, v: int, new: int) -> bool:
         return False
     now = w.now
     c = w.cpus[v]
+    P = eng.prov
+    if P.on and eng.fresh:      # (why32) the pCPUs more than one vCPU shares once this migration is made
+        pc = list(w.xen["pcpu"])
+        pc[v] = new
+        P.shared = {q for q in pc if pc.count(q) > 1}
     flag = not _credit2(s) and bool(w.behaviour.get("xen_credit_migrate_noboost", True))
     if s["run"].get(old) == v:
         if _credit2(s):
@@ -640,6 +670,8 @@ def migrate(eng: Any, v: int, new: int) -> bool:
     cur = s["run"].get(new)
     if cur is None:
         _schedule_in(s, new, v, now)
+        if new in P.shared:
+            _idle_in(eng, c, new)
         if _credit2(s):
             s["burnt"][v] = now
         if not any(it[2] == "cpu" and it[3] == v for it in eng.agenda.values()):
