@@ -226,3 +226,22 @@ def test_p01_diff_parts_at_the_restores_vector_control_write() -> None:
 
 def test_heldout_why16_provenance_records_never_decides() -> None:
     assert_prov_neutral([HELD / f"{n}.yaml" for n in (T412, H510, E616, C517, P545)])
+
+
+def test_t01_through_the_command_line() -> None:
+    """``msidbg why FILE --json`` explains the first armed hit (the loss) with the thaw as its first branch; ``msidbg
+    diff A B --json`` names the thaw as the first divergence (exit 1: the outcomes differ)."""
+    import json
+
+    from tests.why_helpers import cli
+
+    rc, out, err = cli("why", str(HELD / f"{T412}.yaml"), "--json")
+    assert rc == 0, err
+    chain = json.loads(out)["chain"]
+    assert [(lk["event"], lk["link"]) for lk in chain[:3]] == [(104, "lost"), (103, "accept"), (102, "irr.set")]
+    assert [(b[0]["event"], b[0]["link"], b[0]["path"]) for b in chain[0]["branches"]][0] == (
+        100, "kernel", "kernel.pci.eth0.descs[0].msg")
+    rc, out, err = cli("diff", str(HELD / f"{T412}.yaml"), str(HELD / f"{T413}.yaml"), "--json")
+    assert rc == 1, err
+    fd = json.loads(out)["first_divergence"]
+    assert (fd["context"], fd["a"]["event"], fd["a"]["stack"][0]) == ("cpu2.proc", 100, "pci_pm_thaw+thaw_d0")
