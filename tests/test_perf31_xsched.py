@@ -54,7 +54,7 @@ def ref_wake(X: Any, eng: Any, c: Any) -> bool:
     q = s["runq"].setdefault(p, [])
     X._insert(s, q, v)
     c.queued = True
-    X._tickle(eng, s, p, v, cur, w.now)
+    X._tickle(eng, s, p, v, cur, w.now, X._wake_node(eng, c, p, cur))
     return True
 
 
@@ -79,7 +79,7 @@ def ref_block(X: Any, eng: Any, c: Any) -> None:
             s["yld"][v] = False
         eng.unschedule(("yield-items", p))
         if runq:
-            X._left(eng, s, p, "block")
+            X._left(eng, s, p, "block", v)
     elif runq:
         q = runq.get(p)
         if q and v in q:
@@ -153,7 +153,7 @@ def test_sched_wake_and_block_match_the_module_functions_they_replaced(monkeypat
             s2, pcpu2 = copy.deepcopy(s), list(pcpu)
             w = _world(s2, pcpu2, now)
             # (the PAUSE-loop exit a block drops: recorded by pCPU -- the predicate is a closure over it)
-            eng = SimpleNamespace(w=w, unschedule=lambda pred, log=calls.log: log.append(
+            eng = SimpleNamespace(w=w, prov=SimpleNamespace(shared=None, on=False), unschedule=lambda pred, log=calls.log: log.append(
                 ("unschedule", pred if isinstance(pred, tuple) else ("yield-items", pred.__closure__[0].cell_contents))))
             c = SimpleNamespace(id=v, queued=False)
             del calls.log[:]

@@ -177,7 +177,13 @@ def test_a_pv_handler_rerun_for_irqs_pending_links_the_unmask_that_resignalled_t
     cb = next(e.index for e in s.events(1, s.total + 1) if e.kind == "xen.callback" and e.cpu == 2)
     why = s.why(cb)
     assert s.event(why.chain[1].event).kind == "xen.kick" and why.chain[1].path == "cpus[2].upcall"
-    unmask = next(lk for lk in why.chain if lk.path == "xen.ports[1]")
+    # why32: what the kicked upcall finds -- vCPU0's clear_evtchn of the port, made while the kick was on its way (an
+    # evtchn.cleared node: the interrupt path records its clear only with a kick outstanding) -- is the default, as
+    # startup_pirq's clear is (why30); the unmask that raised the upcall is the upcall's branch
+    assert (why.chain[2].link, why.chain[2].path) == ("evtchn.cleared", "xen.ports[1].pending")
+    assert why.chain[2].relation == "finds the port no longer pending: its events cleared by"
+    assert why.chain[2].event == clear and why.chain[2].stack[0] == "xen_handle_edge_irq+ack"
+    unmask = next(b[0] for b in why.chain[1].branches if b[0].path == "xen.ports[1]")
     assert unmask.stack[0] == "irq_move_irq+unmask_after" and "while it is pending" in unmask.reason
     first = s.diff(_run("w11-xenev2-eoi-order-4p6")).first
     assert first is not None and first.context == "cpu0.irq"

@@ -56,11 +56,29 @@ def lost(eng: Any, dev: str, idx: int, n: int, why: str, spurious: bool = False)
     P = eng.prov
     if P.on and eng.fresh:
         de = PK.dev_entry(P.dev(dev), idx)
+        _cached_msg(eng, P, dev, de)
         P.write(PC.LOST, PK.key(PK.LOST, de), n, also=(PK.key(PK.SIG, de),), note=why)
     if spurious:
         a["spurious"][idx] += n
         eng.hit(hits.IRQ_SPURIOUS, f"{dev} vector {idx}: {why}")
     eng.hit(hits.IRQ_LOST, f"{dev} vector {idx}: {n} signal(s) {why}")
+
+
+def _cached_msg(eng: Any, P: Any, dev: str, de: int) -> None:
+    """(why32) The kernel's message for this vector was only cached (the function out of D0) after the device's last
+    message write, and never written since: the loss links that cache (or the thaw that left it unwritten)."""
+    p = eng.w.kernel.get("pci", {}).get(dev)
+    if p is None or p.get("mode") not in ("msix", "msi"):
+        return
+    msix = p["mode"] == "msix"
+    d = de >> 16
+    ck = PK.key(PK.KCMSG, de if msix else PK.dev_entry(d, 0))
+    c = P.writer(ck)
+    if c < 0:
+        return
+    m = P.writer(PK.key(PK.MSG, de) if msix else PK.key(PK.MSIMSG, d))
+    if m < 0 or P.event(c) > P.event(m):
+        P.dep(PC.D_CACHED_MSG, ck)
 
 
 def settle(eng: Any, srcs: list[list[Any]], irq_dev: str | None, irq_index: int, where: str,

@@ -129,9 +129,15 @@ def close(eng: Any, port: int) -> int:
     ch = x["ports"].pop(port, None)
     if ch is None:
         return -EINVAL
-    eng.prov.write(PC.XEN, PK.key(PK.PORT, port), 0, also=(PK.key(PK.PIRQPORT, ch["pirq"]),),
-                   note=f"EVTCHNOP_close: event channel {port} (pirq {ch['pirq']}) closed")
+    P = eng.prov
+    r = P.write(PC.XEN, PK.key(PK.PORT, port), 0, also=(PK.key(PK.PIRQPORT, ch["pirq"]),),
+                note=f"EVTCHNOP_close: event channel {port} (pirq {ch['pirq']}) closed")
+    lost = bool(ch["src"])
     _drop(eng, ch, f"were pending on event channel {port} when it was closed", port)
+    if r >= 0:
+        # (why32; reading xen.evtchn.close-clears-pending) __evtchn_close clears the port's pending bit: what a remote
+        # vCPU's kicked upcall finds -- the loss of the events it dropped, else the close
+        P.port_cleared[port] = P.last_node if lost else r
     rec = x["pirqs"].get(ch["pirq"])
     if rec is not None and rec["port"] == port:
         rec["port"] = 0
@@ -196,6 +202,9 @@ def kick(eng: Any, vcpu: int, port: int) -> None:
     hypercall returns (``costs.hypercall + costs.ipi`` from now; reading ``xen.evtchn.remote-kick``)."""
     w = eng.w
     eng.schedule(w.now + w.costs["hypercall"] + w.costs["ipi"], "xen", "kick", vcpu, port)
+    P = eng.prov
+    if P.on and eng.fresh:      # (why32: a clear_evtchn of the port before the kick arrives is recorded, ``clear``)
+        P.kicks[port] = P.kicks.get(port, 0) + 1
 
 
 def clear(eng: Any, port: int) -> list[list[Any]]:
@@ -205,10 +214,32 @@ def clear(eng: Any, port: int) -> list[list[Any]]:
         return []
     src = ch["src"]
     ch["src"] = []
+    if eng.prov.kicks and port in eng.prov.kicks and ch["pending"]:
+        _cleared_for_kick(eng, port, src)
     ch["pending"] = False
     index = eng.model.derived.get(_INDEX)
     (pending_ports(eng) if index is None else index)[ch["vcpu"]].discard(port)
     return src
+
+
+def _cleared_for_kick(eng: Any, port: int, src: list[list[Any]]) -> None:
+    """Provenance (why32): the guest's clear_evtchn of a pending port a remote vCPU was kicked for, before that vCPU's
+    upcall (the flow handler's ack -- eoi_pirq / event_handler_exit -- on the vCPU that took it, or startup_pirq's
+    eoi_pirq, whose loss node replaces this one): a node in the guest's step, which the kicked upcall links
+    (``Prov.port_cleared``). The interrupt path records no clear otherwise."""
+    P = eng.prov
+    if not (P.on and eng.fresh):
+        return
+    pend, pev, last = P._pend, P._pend_ev, P.last_node
+    P._pend = []
+    n = sum(s[2] for s in src)
+    P.dep(PC.D_PENDING, _PORTPEND | port)
+    r = P.write(PC.EVTCHN_CLEARED, _PORTPEND | port, 0,
+                note=f"clear_evtchn({port}): the port's pending event ({n} signal(s)) taken before the kicked vCPU's "
+                "upcall")
+    P._pend, P._pend_ev, P.last_node = pend, pev, last
+    if r >= 0:
+        P.port_cleared[port] = r
 
 
 def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
@@ -564,11 +595,17 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         c = eng.w.cpus[vcpu]
         # provenance: the upcall is the unmask's (its signal of the pending port, written in the guest's step)
         P = eng.prov
+        if P.kicks and eng.fresh:
+            left = P.kicks.pop(port, 0) - 1
+            if left > 0:
+                P.kicks[port] = left
         P.dep(_D_CAUSE, PK.key(PK.PORT, port))
         ch = eng.w.xen["ports"].get(port)
         if P.port_cleared and (ch is None or not ch["pending"]) and eng.fresh:
             # (why30) the upcall comes too late: the caller's eoi_pirq cleared the port first (startup_pirq from
-            # another vCPU before 4.13, xenred28 / heldout_why15 k01, k02): the loss that clear made, what it finds
+            # another vCPU before 4.13, xenred28 / heldout_why15 k01, k02): the loss that clear made, what it finds;
+            # (why32) or EVTCHNOP_close (the loss of what it dropped, else the close), or the guest's clear_evtchn on
+            # the vCPU that took the events first (``clear``)
             w, sig = P.port_cleared.get(port, -1), P.writer(PK.key(PK.PORT, port))
             if w >= 0 and (sig < 0 or P.event(w) >= P.event(sig)):
                 P.dep_writer(PC.D_PORT_CLEARED, PK.key(PK.PORTPEND, port), w)

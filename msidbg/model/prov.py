@@ -155,9 +155,17 @@ class Prov(Reader):
         #: port -> the loss startup_pirq's eoi_pirq clear made of its pending events (``xen_events._startup_clear``): a
         #: remote vCPU's kicked upcall that finds the port cleared links it (why30)
         self.port_cleared: dict[int, int] = {}
-        #: pCPU -> the vCPU Xen's schedule() just switched in there, whose node the xen.sched event makes
-        #: (``xensched.on_item``; why31)
-        self.sched_in: dict[int, int] = {}
+        #: pCPU -> (the vCPU Xen's schedule() just switched in there, whose node the xen.sched event makes, and the
+        #: (code, key, writer) links it takes: ``xensched._sched_deps``) (``xensched.on_item``; why31, why32)
+        self.sched_in: dict[int, tuple[int, list[tuple[int, int, int]]]] = {}
+        #: the host pCPUs more than one vCPU shares (``xensched.migrate``): a vCPU woken on one while it is idle is a
+        #: schedule-in node (``xensched._idle_in``; why32)
+        self.shared: set[int] = set()
+        #: pCPU -> the wake-up record whose tickle raised its next schedule() (``xensched._tickled``; why32)
+        self.tickle: dict[int, int] = {}
+        #: port -> remote vCPU kicks scheduled for it and not yet arrived (``evtchn.kick``): a clear_evtchn of the port
+        #: meanwhile is a node the kicked upcall links (``evtchn.clear``; why32)
+        self.kicks: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

@@ -321,6 +321,24 @@ D_CACHED_CTRL = _c("cached-ctrl", False, "the descriptor's cached Vector Control
 #: schedule-in made no value the accept used)
 XEN_SCHED_IN = _c("xen.sched_in", True, "Xen: {note}")
 D_SCHED_WAIT = _c("sched-wait", False, "the vCPU waited on its pCPU's runqueue (IRR set) until")
+#: (why32) a vCPU woken while another runs on its pCPU (``xensched.wake`` / ``migrate``): its runqueue insert and tickle,
+#: linked to what woke it (the interrupt in its IRR, its upcall); its schedule-in links that wake-up and what made the
+#: pCPU's schedule() switch: the tickle that preempted the running vCPU (its waker's wake-up), the running vCPU's time
+#: slice (or ratelimit) that ended -- its own schedule-in --, the PAUSE-loop exit it yielded at, its block or migration
+XEN_SCHED_WAKE = _c("xen.sched_wake", True, "Xen: {note}")
+D_WOKEN_BY = _c("woken-by", False, "woken by")
+D_SCHED_RUNNABLE = _c("sched-runnable", False, "runnable on the runqueue since")
+D_SCHED_TICKLE = _c("sched-tickle", False, "the running vCPU preempted by the tickle of")
+D_SCHED_SLICE = _c("sched-slice", False, "the running vCPU's time slice ended: it ran since")
+D_SCHED_YIELD = _c("sched-yield", False, "the running vCPU yielded at a PAUSE-loop exit: it ran since")
+D_SCHED_LEFT = _c("sched-left", False, "the running vCPU left the pCPU (blocked or migrated away): it ran since")
+#: (why32) a signal lost with the device's older message while the kernel's newer one for that vector sits only in its
+#: cache (__pci_write_msi_msg out of D0; pci_pm_thaw_noirq before e60514bd4485 writes nothing back): the cache, or the
+#: thaw that left it unwritten
+D_CACHED_MSG = _c("cached-msg", False, "the device kept its older message: the kernel's message for it only cached, by")
+#: (why32) the guest's clear_evtchn of a port a remote vCPU was kicked for, made before that vCPU's upcall (the flow
+#: handler's ack on the port's vCPU, eoi_pirq): what the kicked upcall finds, if nothing else cleared it; writes nothing
+EVTCHN_CLEARED = _c("evtchn.cleared", True, "{who}: {note}", writes=False)
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -96,6 +96,11 @@ KCTRL = 67       # dev, entry: the PCI msi_desc's cached Vector Control (``kerne
                  # entry->masked), which __pci_restore_msix_state writes back (why31)
 SCHEDIN = 68     # vCPU: its last schedule-in by Xen's host scheduler (``xen.sched.since[v]``, model/xensched.py): what an
                  # accept of a vector its IRR held while it waited on the pCPU's runqueue links (why31)
+KCMSG = 70       # dev, entry: a message __pci_write_msi_msg cached without writing it (the function out of D0:
+                 # ``kernel.pci.D.descs[i].msg``), and pci_pm_thaw_noirq leaving it unwritten before e60514bd4485: a loss
+                 # of the device's older message links it (why32)
+SCHEDWAKE = 69   # vCPU: its last wake-up onto a pCPU another vCPU runs on (``xen.sched.woken[v]``: the runqueue insert and
+                 # the tickle, model/xensched.py ``wake`` / ``migrate``), which its schedule-in links (why32)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -159,7 +164,7 @@ _DEV_ENTRY = {
     SIG: "acct.{d}.raised[{i}]", KMSG: "acct.{d}.intended[{i}]",
     QENTRY: "qemu.devs.{d}.msix.entries[{i}]", QPIRQ: "qemu.devs.{d}.msix.entries[{i}].pirq",
     HOSTMASK: "xen.msixtbl.{d}[{i}]", XENQ: "xen.queue.{d}[{i}]", AMDIRTE: "iommu.tables.{d}[{i}]",
-    REMAPS: "iommu.remaps.{d}[{i}]", KCTRL: "kernel.pci.{d}.descs[{i}].msix_ctrl",
+    REMAPS: "iommu.remaps.{d}[{i}]", KCTRL: "kernel.pci.{d}.descs[{i}].msix_ctrl", KCMSG: "kernel.pci.{d}.descs[{i}].msg",
 }
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
         MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd",
@@ -177,6 +182,7 @@ _ONE = {
     HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi", IOAPICMASK: "ioapic[{n}].masked",
     INTXPEND: "xen.intx.m[{n}].pending", PORTMASK: "xen.ports[{n}].masked", IOAPICRIRR: "ioapic[{n}].remote_irr",
     APICOFF: "cpus[{n}].apic_off", MSHUT: "irqs[{n}].managed_shutdown", SCHEDIN: "xen.sched.since[{n}]",
+    SCHEDWAKE: "xen.sched.woken[{n}]",
 }
 
 

@@ -918,6 +918,19 @@ reading("xen.evtchn.remote-kick", "A guest's EVTCHNOP_unmask of a pending port b
         "&& (in_irq() || (v != current)) ) cpu_raise_softirq(v->processor, VCPU_KICK_SOFTIRQ); ... checks executed "
         "on return to guest context ... xxx_intr_assist() executed on return to HVM guest context.",
         module=M)
+XEN_CLOSE_CLEAR = (Source("xen-project/xen", "RELEASE-4.1.0", "xen/common/event_channel.c", "__evtchn_close", "4.1..4.4"),
+                   Source("xen-project/xen", "RELEASE-4.5.0", "xen/common/event_channel.c",
+                          "__evtchn_close (evtchn_port_clear_pending)", "4.5.."),
+                   Source("xen-project/xen", "RELEASE-4.19.2", "xen/common/event_channel.c",
+                          "evtchn_close -> evtchn_free (evtchn_port_clear_pending)", "4.19"))
+reading("xen.evtchn.close-clears-pending", "EVTCHNOP_close clears the port's pending bit, whatever its state: the events "
+        "pending on it are gone (msidbg: lost), and a remote vCPU kicked for the port before the close finds it no "
+        "longer pending at its VM entry (why32: the kicked upcall's provenance links the close's loss).",
+        source=XEN_CLOSE_CLEAR,
+        quote="/* Clear pending event to avoid unexpected behavior on re-bind. */ clear_bit(port1, "
+              "&shared_info(d1, evtchn_pending)); (4.1.0) ... evtchn_port_clear_pending(d1, chn1); (4.5.0) ... "
+              "void evtchn_free(struct domain *d, struct evtchn *chn) { /* Clear pending event ... */ "
+              "evtchn_port_clear_pending(d, chn); (4.19.2)", module="msidbg.model.evtchn")
 reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears the emuirq but does not unmap the "
         "pirq: it is free only once QEMU unmaps it.", source=XEN_EVTCHN,
         quote="if ( !is_hvm_domain(d1) ) pirq_guest_unbind(d1, pirq); ... if ( is_hvm_domain(d1) && "

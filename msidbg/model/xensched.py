@@ -332,6 +332,8 @@ class Sched:
             now = self.w.now
             run[p] = v
             self.since[v] = now     # (and the pCPU's last schedule(): ``_timer`` reads the later of it and tlast)
+            if (sh := eng.prov.shared) and p in sh:
+                _idle_in(eng, c, p)     # (why32: a schedule-in node on a pCPU a vcpu_migrate made shared)
             if pri is None:
                 self.burnt[v] = now     # type: ignore[index]
                 if self.credit[v] <= 0:     # type: ignore[index]  # csched2_schedule picks it: the reset condition
@@ -341,7 +343,7 @@ class Sched:
         q = self.runq.setdefault(p, [])
         _insert(s, q, v)
         c.queued = True
-        _tickle(eng, s, p, v, cur, self.w.now)
+        _tickle(eng, s, p, v, cur, self.w.now, _wake_node(eng, c, p, cur))
         return True
 
     def block(self, eng: Any, c: Any) -> None:
@@ -369,7 +371,7 @@ class Sched:
                 self.yld[v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
             eng.unschedule(lambda it: _yield_item(it, p))   # (its PAUSE loop ended: no exit ahead -- xen33)
             if self.runq:
-                _left(eng, self.s, p, "block")
+                _left(eng, self.s, p, "block", v)
         elif runq := self.runq:
             q = runq.get(p)
             if q and v in q:
@@ -406,15 +408,67 @@ def block(eng: Any, c: Any) -> None:
     Sched(eng.w).block(eng, c)
 
 
+def _idle_in(eng: Any, c: Any, p: int) -> None:
+    """Provenance (why32): vCPU ``c`` runs at once on its idle pCPU ``p``, which another vCPU shares (no schedule()
+    event): a schedule-in node (``xen.sched.since[v]``) in this step, linking what woke it -- what a later switch at the
+    end of its slice, its yield or its block links as the run that ended. Only on a shared pCPU (``Prov.shared``, kept
+    by ``migrate``): every other wake-up of a halted vCPU stays unrecorded (the interrupt path)."""
+    P = eng.prov
+    if not (P.on and eng.fresh):
+        return
+    pend, pev, last = P._pend, P._pend_ev, P.last_node
+    P._pend = []
+    _woken_by(eng, P, c)
+    P.write(PC.XEN_SCHED_IN, PK.key(PK.SCHEDIN, c.id), eng.w.now, ctx=False,
+            note=f"vCPU{c.id} wakes on pCPU{p}, idle: it runs at once")
+    P._pend, P._pend_ev, P.last_node = pend, pev, last
+
+
+def _woken_by(eng: Any, P: Any, c: Any) -> None:
+    """The link of a wake-up node to what woke vCPU ``c``: the vector its IRR holds for it to accept, its upcall, else
+    the node this step made last."""
+    from msidbg.model.apic import acceptable
+    v = c.id
+    vec = acceptable(c) if c.online else -1
+    if vec >= 0:
+        P.dep(PC.D_WOKEN_BY, PK.key(PK.IRR, PK.cpu_vec(v, vec)))
+    elif c._extra.get("upcall") and P.writer(PK.key(PK.UPCALL, v)) >= 0:
+        P.dep(PC.D_WOKEN_BY, PK.key(PK.UPCALL, v))
+    elif P.last_node >= 0 and P.event(P.last_node) == eng.cur:
+        P.dep_writer(PC.D_WOKEN_BY, P.key(P.last_node), P.last_node)
+
+
+def _wake_node(eng: Any, c: Any, p: int, cur: int) -> int:
+    """Provenance (why32): vCPU ``c`` woke while vCPU ``cur`` runs on its pCPU ``p``: a node of its runqueue insert
+    (``xen.sched.woken[v]``) linked to what woke it -- the vector its IRR holds for it to accept (an HVM vLAPIC), its
+    upcall (PV), else the node this step made last (the scenario action a vcpu_migrate starts). Only a wake onto a busy
+    pCPU (a shared pCPU's scenario) records one. Returns the record, or -1."""
+    P = eng.prov
+    if not (P.on and eng.fresh):
+        return -1
+    v = c.id
+    # (the caller's step may have noted links for its own next node: they stay for it)
+    pend, pev = P._pend, P._pend_ev
+    P._pend = []
+    last = P.last_node
+    _woken_by(eng, P, c)
+    r = P.write(PC.XEN_SCHED_WAKE, PK.key(PK.SCHEDWAKE, v), eng.w.now, ctx=False,
+                note=f"vCPU{v} wakes on pCPU{p}, where vCPU{cur} runs: it waits on the runqueue (runq_tickle)")
+    P.last_node = last      # (a hit of this step belongs to the node that made it, not to the wake-up)
+    P._pend, P._pend_ev = pend, pev
+    return r
+
+
 def _schedule_in(s: dict[str, Any], p: int, v: int, now: int) -> None:
     s["run"][p] = v
     s["since"][v] = now
     s["tlast"][p] = now
 
 
-def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int) -> None:
+def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int, woke: int = -1) -> None:
     """``__runq_tickle`` / ``runq_tickle`` for ``v`` waiting on busy pCPU ``p`` (its hard affinity that pCPU
-    alone: no idler can take it): preempt ``cur`` -- a schedule() now -- or leave it to its slice end."""
+    alone: no idler can take it): preempt ``cur`` -- a schedule() now -- or leave it to its slice end. ``woke``: the
+    wake-up's provenance record, which a schedule() the tickle raises links (why32)."""
     w = eng.w
     if _credit2(s):
         _burn(s, cur, now)
@@ -425,18 +479,26 @@ def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int) -> 
                        or now - s["since"][cur] > rl - TICKLE_TOLERANCE)
         if preemptable and s["credit"][v] - s["credit"][cur] > 0:
             _arm(eng, p, now, "tickle")
+            _tickled(eng, p, woke)
             return
     else:
         _tick(s, cur, now)
         if s["pri"][v] > s["pri"][cur]:
             _arm(eng, p, now, "tickle")
+            _tickled(eng, p, woke)
             return
     _arm(eng, p, _timer(w, s, p, cur, now), "slice")
     if _spins(w, w.cpus[cur]):
         _arm_yield(eng, p, now + PLE_WINDOW_NS)
 
 
-def _left(eng: Any, s: dict[str, Any], p: int, why: str) -> None:
+def _tickled(eng: Any, p: int, woke: int) -> None:
+    """Provenance (why32): pCPU ``p``'s schedule() now is the tickle of the wake-up ``woke`` made (its record)."""
+    if woke >= 0:
+        eng.prov.tickle[p] = woke
+
+
+def _left(eng: Any, s: dict[str, Any], p: int, why: str, gone: int = -1) -> None:
     """The running vCPU left pCPU ``p`` (it blocked, or was migrated away): schedule() runs there at once
     (``vcpu_block`` / ``vcpu_sleep_nosync`` raise SCHEDULE_SOFTIRQ on their own pCPU) and switches to the
     runqueue's head; the event saying so is a work item of its own in the same instant, before that vCPU's
@@ -445,7 +507,7 @@ def _left(eng: Any, s: dict[str, Any], p: int, why: str) -> None:
         # (nobody waits: no timer is armed -- a runqueue that empties drops it, ``_dropped``)
         s["runq"].pop(p, None)
         return
-    _schedule(eng, s, p, why, note=True)
+    _schedule(eng, s, p, why, note=True, gone=gone)
 
 
 def _spins(w: World, c: Any) -> bool:
@@ -608,15 +670,18 @@ def _sched_in_node(eng: Any, p: int, text: str) -> None:
     """Provenance (why31): the xen.sched event of a context switch is the node of the vCPU's schedule-in
     (``xen.sched.since[v]``); an accept of a vector its IRR held before it links it (``Prov.deps``)."""
     P = eng.prov
-    v = P.sched_in.pop(p, -1) if P.sched_in else -1
-    if v >= 0 and P.on and eng.fresh:
+    got = P.sched_in.pop(p, None) if P.sched_in else None
+    if got is not None and P.on and eng.fresh:
+        v, deps = got
+        for code, key, w in deps:
+            P.dep_writer(code, key, w)
         P.write(PC.XEN_SCHED_IN, PK.key(PK.SCHEDIN, v), eng.w.now, ctx=False, note=text)
 
 
-def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False) -> tuple[int, str]:
+def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False, gone: int = -1) -> tuple[int, str]:
     """``csched_schedule`` / ``csched2_schedule`` on pCPU ``p``: (the vCPU that runs next, the event's text).
     ``note``: run inside another step (a block, a migration): a work item in this instant emits the event, before
-    the vCPU scheduled in runs anything."""
+    the vCPU scheduled in runs anything. ``gone``: the vCPU that left the pCPU (it blocked or migrated away)."""
     w = eng.w
     now = w.now
     run, runq = s["run"], s["runq"]
@@ -685,10 +750,12 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
                 # end; a rate-limited yield's next exit likewise)
                 _arm_yield(eng, p, now + PLE_WINDOW_NS)
             _continue_running(eng, cur)
-            return cur, (f"schedule ({what}): vCPU{cur} has run {runtime} ns, less than the ratelimit "
-                         f"({rl // 1000} us): it continues" + (" (its yield is rate-limited: CSCHED_FLAG_VCPU_YIELD "
-                                                               "stays set)" if limited else "")
-                         + f"; vCPU{q[0]} waits")
+            text = (f"schedule ({what}): vCPU{cur} has run {runtime} ns, less than the ratelimit "
+                    f"({rl // 1000} us): it continues" + (" (its yield is rate-limited: CSCHED_FLAG_VCPU_YIELD "
+                                                          "stays set)" if limited else "")
+                    + f"; vCPU{q[0]} waits")
+            _kept_waiting(eng, p, q[0], text)
+            return cur, text
         if _credit2(s):
             nxt = q[0] if s["credit"][q[0]] > s["credit"][cur] else cur
         else:
@@ -738,7 +805,8 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     c = cpus[nxt]
     _schedule_in(s, p, nxt, now)
     if eng.prov.on and eng.fresh:
-        eng.prov.sched_in[p] = nxt      # (the node: at the xen.sched event, ``_sched_in_node``)
+        # (the node: at the xen.sched event, ``_sched_in_node``)
+        eng.prov.sched_in[p] = (nxt, _sched_deps(eng, p, nxt, cur, gone, why, yielding))
     if _credit2(s):
         s["burnt"][nxt] = now
     eng.unschedule(lambda it: _sched_item(it, p))
@@ -767,6 +835,47 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     return nxt, text
 
 
+def _kept_waiting(eng: Any, p: int, v: int, text: str) -> None:
+    """Provenance (why32): a schedule() on pCPU ``p`` that keeps its runner for the ratelimit (64908a0466) while vCPU
+    ``v`` waits: a node of ``v``'s wait (``xen.sched.woken[v]``), linking the tickle that asked for this schedule()
+    (its waker's wake-up) or ``v``'s earlier wait, which ``v``'s schedule-in then links in their place."""
+    P = eng.prov
+    if not (P.on and eng.fresh):
+        return
+    tk = P.tickle.pop(p, -1) if P.tickle else -1
+    key = PK.key(PK.SCHEDWAKE, v)
+    if tk >= 0:
+        P.dep_writer(PC.D_SCHED_TICKLE, P.key(tk), tk)
+    elif P.writer(key) >= 0:
+        P.dep(PC.D_SCHED_RUNNABLE, key)
+    P.write(PC.XEN_SCHED_WAKE, key, eng.w.now, ctx=False, note=text)
+
+
+def _sched_deps(eng: Any, p: int, nxt: int, cur: int | None, gone: int, why: str,
+                yielding: bool) -> list[tuple[int, int, int]]:
+    """Provenance (why32): what the schedule-in of ``nxt`` on pCPU ``p`` links, each writer resolved now -- its
+    wake-up onto the runqueue (after its last schedule-in), and what made this schedule() switch: the tickle of a
+    waking vCPU, the end of the running vCPU's slice or ratelimit (that vCPU's schedule-in), its PAUSE-loop exit, or
+    the running vCPU's block or migration away (its schedule-in)."""
+    P = eng.prov
+    deps: list[tuple[int, int, int]] = []
+    tk = P.tickle.pop(p, -1) if P.tickle else -1
+    if why == "tickle" and tk >= 0:
+        deps.append((PC.D_SCHED_TICKLE, P.key(tk), tk))
+    wk = P.writer(PK.key(PK.SCHEDWAKE, nxt))
+    si = P.writer(PK.key(PK.SCHEDIN, nxt))
+    if wk >= 0 and wk != tk and (si < 0 or P.event(wk) >= P.event(si)):
+        deps.append((PC.D_SCHED_RUNNABLE, PK.key(PK.SCHEDWAKE, nxt), wk))
+    ran = cur if cur is not None else gone
+    if ran is not None and ran >= 0 and ran != nxt:
+        code = (PC.D_SCHED_YIELD if yielding else PC.D_SCHED_SLICE if why in ("slice", "ratelimit", "timer")
+                else PC.D_SCHED_LEFT if why in ("block", "migrate") else 0)
+        w = P.writer(PK.key(PK.SCHEDIN, ran))
+        if code and w >= 0:
+            deps.append((code, PK.key(PK.SCHEDIN, ran), w))
+    return deps
+
+
 def _continue_running(eng: Any, v: int) -> None:
     """schedule() kept ``v``: ``continue_running`` calls the same context-switch tail (``vmx_do_resume`` ->
     ``hvm_do_resume``), so from f7039ee41b an unmask a failed completion left armed on it is applied now."""
@@ -793,6 +902,11 @@ def migrate(eng: Any, v: int, new: int) -> bool:
         return False
     now = w.now
     c = w.cpus[v]
+    P = eng.prov
+    if P.on and eng.fresh:      # (why32) the pCPUs more than one vCPU shares once this migration is made
+        pc = list(w.xen["pcpu"])
+        pc[v] = new
+        P.shared = {q for q in pc if pc.count(q) > 1}
     flag = not _credit2(s) and bool(w.behaviour.get("xen_credit_migrate_noboost", True))
     if s["run"].get(old) == v:
         if _credit2(s):
@@ -802,7 +916,7 @@ def migrate(eng: Any, v: int, new: int) -> bool:
         del s["run"][old]
         if "yld" in s:
             s["yld"][v] = False     # (likewise: a migrating vCPU is not runnable on its old pCPU)
-        _left(eng, s, old, "migrate")
+        _left(eng, s, old, "migrate", v)
     elif v in (s["runq"].get(old) or ()):
         s["runq"][old].remove(v)
         if not s["runq"][old]:
@@ -817,6 +931,8 @@ def migrate(eng: Any, v: int, new: int) -> bool:
     cur = s["run"].get(new)
     if cur is None:
         _schedule_in(s, new, v, now)
+        if new in P.shared:
+            _idle_in(eng, c, new)
         if _credit2(s):
             s["burnt"][v] = now
         if _idle_spinner(w, c):
@@ -831,5 +947,5 @@ def migrate(eng: Any, v: int, new: int) -> bool:
     q = s["runq"].setdefault(new, [])
     _insert(s, q, v)
     # (the tickle reads the new pCPU)
-    _tickle(eng, s, new, v, cur, now)
+    _tickle(eng, s, new, v, cur, now, _wake_node(eng, c, new, cur))
     return True

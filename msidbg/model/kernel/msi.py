@@ -853,6 +853,11 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
         desc["msg"] = list(loc["msg"])
         k.note(f"__pci_write_msi_msg: {desc.dev} is in {pm['state']}: the message is cached, not written",
                desc.index, desc.dev)
+        P = k.eng.prov
+        if P.on and k.eng.fresh:    # provenance (why32): what a loss of the device's older message links
+            P.write(PC.KERNEL, PK.key(PK.KCMSG, PK.dev_entry(P.dev(desc.dev), desc.index if msix else 0)),
+                    loc["msg"][2], note=f"__pci_write_msi_msg: {desc.dev} is in {pm['state']}: the message (data "
+                    f"{loc['msg'][2]:#x}) is cached for pci_restore_state, not written")
         k.ret(0)
         return
     if pci.direct(k, desc.dev):

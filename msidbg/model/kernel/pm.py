@@ -259,13 +259,21 @@ def save_state(k: Any, loc: dict[str, Any]) -> None:
 
 
 def _saved(k: Any, dev: str, value: int, note: str) -> None:
-    """Provenance (why31): the saved Command (``kernel.pci.D.pm.saved_cmd``), read from the function's Command
-    register where the kernel reads the device itself (QEMU's or pciback's answer otherwise: no link)."""
+    """Provenance (why31): the saved Command (``kernel.pci.D.pm.saved_cmd``), linked to what the kernel's read of it
+    returned: the function's Command register where the kernel reads the device itself; on xen-hvm QEMU's answer to
+    the trapped read (``cpus[c].readback[4]``, ``qemu.cfg_answer``: its emulated bits, linking QEMU's Command), on
+    xen-pv pciback's command_read as the model answers it, the device's register (``PvAccessors.cfg_read``; why32:
+    both had no link)."""
     P = k.eng.prov
     if P.on and k.eng.fresh:
         d = P.dev(dev)
-        if pci.direct(k, dev):
+        if pci.direct(k, dev) or k.w.platform["kind"] == "xen-pv":
             P.dep(PC.D_SAVE_READ, PK.key(PK.CMD, d))
+        elif k.w.platform["kind"] == "xen-hvm":
+            from msidbg.model.qemu import READ_CMD
+            rb = PK.key(PK.READBACK, k.cpu_id << 4 | READ_CMD)
+            if P.writer(rb) >= 0:
+                P.dep(PC.D_SAVE_READ, rb)
         P.write(PC.KERNEL, PK.key(PK.SAVEDCMD, d), value, note=note)
 
 
@@ -468,10 +476,33 @@ def thaw_d0(k: Any, loc: dict[str, Any]) -> None:
     if not sw(k, "pm_thaw_restores"):
         k.note("pci_pm_thaw_noirq: pci_update_current_state(D0), no pci_restore_state (before e60514bd4485): "
                "the function keeps its messages", 0, loc["dev"])
+        _unwritten(k, loc["dev"])
         k.ret(0)
         return
     p.pop("pm")
     loc["saved_cmd"] = pm["saved_cmd"]
+
+
+def _unwritten(k: Any, dev: str) -> None:
+    """Provenance (why32): each message __pci_write_msi_msg cached while frozen that the function does not hold (the
+    cache newer than the entry's last message write) stays unwritten: a node of this thaw, linking the cache, which a
+    loss of the device's older message links (``acct.lost``)."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    d = P.dev(dev)
+    msix = pci.pdev(k, dev)["mode"] == "msix"
+    for desc in pci.pdev(k, dev)["descs"]:
+        i = desc["index"] if msix else 0
+        ck = PK.key(PK.KCMSG, PK.dev_entry(d, i))
+        c = P.writer(ck)
+        m = P.writer(PK.key(PK.MSG, PK.dev_entry(d, i)) if msix else PK.key(PK.MSIMSG, d))
+        if c >= 0 and (m < 0 or P.event(c) > P.event(m)):
+            P.dep(PC.D_VALUE, ck)
+            P.write(PC.KERNEL, ck, P.x(c), note=f"pci_pm_thaw_noirq: no pci_restore_state (before e60514bd4485): "
+                    f"{dev} vector {i}'s cached message is not written; the function keeps its older one")
+        if not msix:
+            break
 
 
 @thaw.step
