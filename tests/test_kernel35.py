@@ -123,6 +123,64 @@ def test_other_kind_is_einval_in_every_release() -> None:
         (40_000, "pci_enable_msi_range: MSI or MSI-X already enabled"), (40_100, "alloc_vectors -22")]
 
 
+# --- __pci_restore_msix_state under msi_lock_descs (5.17+) -----------------------------------------------------
+
+_WAIT = "msi_lock_descs: CPU{} is enabling or disabling MSI on this device: this task sleeps on the mutex"
+
+
+def _restore_trace(eng: Any) -> list[tuple[int | None, int, str]]:
+    out: list[tuple[int | None, int, str]] = []
+    for e in eng.log.events(1, len(eng.log) + 1):
+        if e.time_ns < 203_000:
+            continue
+        f = e.fields
+        if e.kind == "kernel":
+            out.append((e.cpu, e.time_ns, f"{f['prog']}: {f['what']}"))
+        elif e.kind == "cfg.write" and f["offset"] == 0x72:
+            out.append((e.cpu, e.time_ns, f"msix_ctrl {f['value']:#06x}"))
+        elif e.kind == "msix.write":
+            out.append((e.cpu, e.time_ns, f"entry {f['entry']} {f['reg']}"))
+        elif e.kind in ("irq.release", "action.done"):
+            out.append((e.cpu, e.time_ns, f"{e.kind} {f.get('irq', f.get('do'))}"))
+    return out
+
+
+def test_restore_waits_for_a_free_holding_the_lock() -> None:
+    """6.6: CPU1's free (203.5 us) takes the mutex after CPU0's restore wrote Enable | Mask-All (203 us); the restore's
+    loop (204 us) sleeps until the free unlocks, then finds no descriptor and only clears Mask-All: Enable stays
+    off as pci_msix_shutdown left it. Without the lock the restore wrote both entries' messages from descriptors the
+    free was tearing down."""
+    eng = _run("r01-resume-vs-free-k66")
+    assert _restore_trace(eng) == [
+        (0, 203_000, "msix_ctrl 0xc001"),
+        (1, 203_500, "entry 0 ctrl"), (1, 203_700, "entry 1 ctrl"), (1, 203_900, "msix_ctrl 0x4001"),
+        (0, 204_000, f"pci_restore_msix: {_WAIT.format(1)}"),
+        (1, 204_900, "irq.release 24"), (1, 205_000, "irq.release 25"), (1, 205_100, "action.done free_vectors"),
+        (0, 205_100, "msix_ctrl 0x0001"), (0, 206_100, "action.done pm_resume")]
+
+
+def test_free_waits_for_the_restore_loop() -> None:
+    """6.6: CPU1's free at 204.3 us meets the restore's loop holding the mutex: it sleeps until the restore unlocks
+    (after entry 1's Vector Control, 205.4 us), then shuts MSI-X down."""
+    eng = _run("r02-free-vs-resume-loop-k66")
+    t = _restore_trace(eng)
+    assert t[:4] == [(0, 203_000, "msix_ctrl 0xc001"), (0, 204_000, "entry 0 addr_lo"),
+                     (0, 204_200, "entry 0 addr_hi"), (1, 204_300, f"pci_free_irq_vectors: {_WAIT.format(0)}")]
+    assert t[4:] == [
+        (0, 204_400, "entry 0 data"), (0, 204_600, "entry 0 ctrl"), (0, 204_800, "entry 1 addr_lo"),
+        (0, 205_000, "entry 1 addr_hi"), (0, 205_200, "entry 1 data"), (0, 205_400, "entry 1 ctrl"),
+        (0, 205_600, "msix_ctrl 0x8001"),
+        (1, 205_600, "entry 0 ctrl"), (1, 205_800, "entry 1 ctrl"), (1, 206_000, "msix_ctrl 0x0001"),
+        (0, 206_600, "action.done pm_resume"),
+        (1, 207_000, "irq.release 24"), (1, 207_100, "irq.release 25"), (1, 207_200, "action.done free_vectors")]
+
+
+def test_restore_takes_no_lock_before_5_17() -> None:
+    """5.16 (kernel.msi_descs_lock: none): the restore's loop runs beside CPU1's free -- no wait on either side."""
+    eng = run_to_end(with_kernel(load_scenario(str(HERE / "r01-resume-vs-free-k66.yaml")), version="5.16"))
+    assert not [w for _, _, w in _restore_trace(eng) if "msi_lock_descs" in w]
+
+
 # --- errno names (contract.ERRNOS) ------------------------------------------------------------------------------
 
 _CONST = re.compile(r"^\s*((?:E[A-Z0-9]+)(?:\s*,\s*E[A-Z0-9]+)*)\s*=\s*(\d+(?:\s*,\s*\d+)*)\s*(?:#.*)?$", re.M)
