@@ -234,8 +234,12 @@ def lock_descs(k: Any, dev: str) -> bool:
     if sw(k, "msi_descs_lock") != "mutex":
         return True
     if p["lock"] not in (-1, k.cpu_id):
-        k.spin(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device: this task "
-               "sleeps on the mutex", p["lock"], dev)
+        # (the holder may be a pm_resume's __pci_restore_msix_state, which takes the mutex too: kernel35)
+        holder = k.w.cpus[p["lock"]].proc if 0 <= p["lock"] < len(k.w.cpus) else None
+        doing = ("is restoring MSI-X on this device (__pci_restore_msix_state)"
+                 if holder is not None and any(f["prog"] == "pci_restore_msix" for f in holder.stack)
+                 else "is enabling or disabling MSI on this device")
+        k.spin(f"msi_lock_descs: CPU{p['lock']} {doing}: this task sleeps on the mutex", p["lock"], dev)
         return False
     p["lock"] = k.cpu_id
     return True
