@@ -48,8 +48,12 @@ def breakpoint_hint(spec: str) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-#: errno names a scenario may inject (``faults:``) or expect (``probe: "failed: E..."``)
+#: errno names a scenario may inject (``faults:``) or expect (``probe: "failed: E..."``), and the names a
+#: device status, an action's ``error`` and a note give a model's return value (``model/cpu.py errname``): every
+#: errno the model can return is here (tests/test_kernel35.py checks the model's sources), so no status reads
+#: "failed: E17" (kernel35: EEXIST, EACCES, EFAULT, ERANGE and EAGAIN were missing)
 ERRNOS: dict[str, int] = {
-    "EPERM": 1, "ENOENT": 2, "EIO": 5, "ENXIO": 6, "E2BIG": 7, "ENOMEM": 12, "EBUSY": 16,
-    "ENODEV": 19, "EINVAL": 22, "ENOSPC": 28, "ENOSYS": 38, "ETIMEDOUT": 110,
+    "EPERM": 1, "ENOENT": 2, "EIO": 5, "ENXIO": 6, "E2BIG": 7, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13,
+    "EFAULT": 14, "EBUSY": 16, "EEXIST": 17, "ENODEV": 19, "EINVAL": 22, "ENOSPC": 28, "ERANGE": 34,
+    "ENOSYS": 38, "ETIMEDOUT": 110,
 }

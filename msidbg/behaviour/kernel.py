@@ -912,6 +912,32 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msi_enable_twice_einval", "kernel", BOOL, True,
+        "what an enable of the kind already enabled on the device gets (pci_enable_msix_range / "
+        "pci_alloc_irq_vectors with MSI-X while msix_enabled, pci_enable_msi_range with MSI while msi_enabled): "
+        "true (4c1ef72e9b71) -- 'if (WARN_ON_ONCE(dev->msix_enabled)) return -EINVAL;' (msi_enabled the same); "
+        "false -- a bare WARN_ON(!!dev->msix_enabled) and the set-up runs: its descriptors join the enabled ones "
+        "on dev->msi_list, its allocation gives every descriptor a new irq (the enabled irqs leak), its "
+        "populate_msi_sysfs finds the first enable's 'msi_irqs' group (-EEXIST) and free_msi_irqs frees the "
+        "whole list, the flag staying set (readings kernel.msi.enable-unserialised, kernel.msi.sysfs-eexist, "
+        "kernel.msi.enable-twice). An enable of the other kind is -EINVAL in every release",
+        initial=False, scoped=True,
+        initial_note="drivers/pci/msi.c of 4.13.9 (kinmax/linux-4.13.19, kernel33) and 4.19 (0x88888888/"
+        "Linux-4.19 at 2de5b434): __pci_enable_msix 'WARN_ON(!!dev->msix_enabled);' then the msi_enabled "
+        "test ('can't enable MSI-X (MSI IRQ already assigned)', -EINVAL); __pci_enable_msi_range "
+        "'WARN_ON(!!dev->msi_enabled);' then the msix_enabled test",
+        history=(
+            Change("4.20", True, "4c1ef72e9b71 PCI/MSI: Warn and return error if driver enables MSI/MSI-X twice",
+                   unconfirmed=("4.20",),
+                   note="read present in WindRiver-Labs/linux-yocto-5.2 (2954d129, drivers/pci/msi.c: "
+                   "__pci_enable_msix_range 'if (WARN_ON_ONCE(dev->msix_enabled)) return -EINVAL;', "
+                   "__pci_enable_msi_range the same for msi_enabled), absent in 4.19; Greg's 2024-08-12 "
+                   "'failed to apply to 4.19-stable' mail for edbbaae42a56 lists 4c1ef72e9b71 among the missing "
+                   "dependencies (not in 4.19.y), older than b82592199032. 4.20, 5.0 and 5.1 not read as trees: "
+                   "the first release is 4.20 .. 5.2"),
+        ),
+    ),
+    Switch(
         "spurious_apic_entry", "kernel", ("smp", "sysvec"), "sysvec",
         "the C function the IDT entry of the APIC spurious vector 0xff runs (the name the kernel notes and hits "
         "give a device message that lands there; the handling is spurious_vector_eoi's): smp -- smp_spurious_interrupt, "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+from msidbg.contract import ERRNOS
 from msidbg.model import apic, hits, probes
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
@@ -59,8 +60,8 @@ EINVAL = 22
 EBUSY = 16
 MAX_SILENT_STEPS = 10_000
 
-ERRNO_NAMES = {1: "EPERM", 2: "ENOENT", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY",
-               19: "ENODEV", 22: "EINVAL", 28: "ENOSPC", 34: "ERANGE", 38: "ENOSYS", 110: "ETIMEDOUT"}
+#: errno -> name: the contract's table (one table: a name a status shows is one a scenario can expect)
+ERRNO_NAMES = {value: name for name, value in ERRNOS.items()}
 
 
 def errname(value: int) -> str:

@@ -1673,6 +1673,24 @@ Revisions:
   6.1 ms tickle preempts at once, was 8.0049 ms), c02 (4.9: switch at the ratelimit's end, 7.0008 ms), c03 (4.7.0
   spinner: no yield hook, free_irq done 8.1041 ms, was 7.1455). A sweep of the 84 files in tests/ and scenarios/
   with a vcpu_migrate or a guest_tick against 7b2e4006: every event sequence identical. tests/test_xen34.py.
+  (kernel35) A driver's second enable of the kind already enabled (pci_alloc_irq_vectors / pci_enable_msix_range
+  twice, no free between) follows its release: new row ``kernel.msi_enable_twice_einval`` (scoped; true from
+  4c1ef72e9b71 'PCI/MSI: Warn and return error if driver enables MSI/MSI-X twice', first release 4.20 .. 5.2
+  unconfirmed: read a bare WARN_ON(!!dev->msix_enabled) / WARN_ON(!!dev->msi_enabled) and no return in
+  0x88888888/Linux-4.19 drivers/pci/msi.c __pci_enable_msix / __pci_enable_msi_range, 'if (WARN_ON_ONCE(...))
+  return -EINVAL;' in WindRiver-Labs/linux-yocto-5.2 __pci_enable_msix_range / __pci_enable_msi_range; Greg's
+  2024-08-12 4.19-stable mail lists it as missing from 4.19.y); reading ``kernel.msi.enable-twice``. msidbg
+  refused it with -EINVAL in every release; before the commit the set-up now runs against the enabled one as
+  kernel33's unserialised enables do (the enabled irqs leak, populate_msi_sysfs -EEXIST frees the list, the flag
+  stays set; legacy MSI-X leaves the function masked). The other kind stays -EINVAL in every release.
+  tests/kernel35 t01 .. t05. contract.ERRNOS (and model/cpu.py's names, now derived from it) gains EEXIST,
+  EACCES, EFAULT, ERANGE, EAGAIN: a status, an action's ``error`` and a note read 'EEXIST' where they read 'E17'.
+  __pci_restore_msix_state takes msi_lock_descs around its descriptor loop from 5512c5eaf533 (5.17, the
+  ``kernel.msi_descs_lock: mutex`` boundary; read in tglx's '[patch V2 07/31] PCI/MSI: Protect MSI operations'
+  and torvalds/linux 017239c8db20 drivers/pci/msi/msi.c; reading ``kernel.pm.restore-msix-lock``): a pm_resume
+  racing a pci_free_irq_vectors or an MSI-X set-up waits for it (tests/kernel35 r01: the restore's loop sleeps
+  until CPU1's free unlocks and then restores nothing; r02: the free waits for the loop). msidbg's restore took
+  no lock. __pci_restore_msi_state takes none in any release (unchanged).
 """
 
 from __future__ import annotations

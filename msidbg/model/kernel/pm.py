@@ -48,7 +48,15 @@ from msidbg.model.hw import (
 )
 from msidbg.model.kernel import pci
 from msidbg.model.kernel.driver import action
-from msidbg.model.kernel.msi import ctrl_read, hwdev, msi_mask_writes, msi_multiple
+from msidbg.model.kernel.msi import (
+    ctrl_read,
+    hwdev,
+    lock_descs,
+    lock_in_setup,
+    msi_mask_writes,
+    msi_multiple,
+    unlock_descs,
+)
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.events import HEX, STR, kind
 from msidbg.sim.program import program
@@ -89,6 +97,28 @@ RESTORE_MSIX = (Source(L, "v5.17", "drivers/pci/msi/msi.c", "__pci_restore_msix_
                        "yhuan416/linux-5.15.24, whose drivers/pci/msi.c differs only in pci_irq_vector / "
                        "pci_irq_get_affinity (MSI-X looked up by msi_attrib.entry_nr, a later stable fix); "
                        "audit24)"))
+
+RESTORE_LOCK = (Source(L, "5512c5eaf533", "drivers/pci/msi/msi.c", "__pci_restore_msix_state (msi_lock_descs around "
+                       "the descriptor loop) / __pci_restore_msi_state (no lock)",
+                       "5.17.. (kernel.msi_descs_lock: mutex; read in tglx's '[patch V2 07/31] PCI/MSI: Protect MSI "
+                       "operations' as quoted in Bjorn Helgaas's ack of 2021-12-07, lkml)"),
+                Source(L, "017239c8db20", "drivers/pci/msi/msi.c", "__pci_restore_msix_state",
+                       "6.x (the stored torvalds/linux tree, kernel31's; a later lock-guard rework turns the same "
+                       "pair into scoped_guard(msi_descs_lock, &dev->dev))"))
+reading("kernel.pm.restore-msix-lock",
+        "(kernel35) From 5512c5eaf533 (5.17) __pci_restore_msix_state takes msi_lock_descs around its descriptor loop "
+        "(each entry's cached message when arch_restore_msi_irqs says so, then pci_msix_write_vector_ctrl of the "
+        "cached Vector Control), after pci_intx_for_msi(dev, 0), Enable | Function Mask and arch_restore_msi_irqs, and "
+        "unlocks before clearing Function Mask; __pci_restore_msi_state takes no lock (it restores the descriptor of "
+        "dev->irq). So a restore that meets another CPU's MSI-X set-up (msix_setup_interrupts holds the mutex) or "
+        "pci_disable_msix (pci_free_irq_vectors) sleeps until that unlocks and then restores the descriptors as they "
+        "are -- none after a disable; the lock's users also wait for the restore's loop. Before 5.17 nothing "
+        "serialises them. msidbg's restore took no lock in any release before kernel35.",
+        source=RESTORE_LOCK, module=__name__,
+        quote="write_msg = arch_restore_msi_irqs(dev); msi_lock_descs(&dev->dev); for_each_pci_msi_entry(entry, dev) "
+        "{ if (write_msg) __pci_write_msi_msg(entry, &entry->msg); pci_msix_write_vector_ctrl(entry, "
+        "entry->pci.msix_ctrl); } msi_unlock_descs(&dev->dev); pci_msix_clear_and_set_ctrl(dev, "
+        "PCI_MSIX_FLAGS_MASKALL, 0);")
 
 #: audit23: read in a 4.17.0 tree (SaumyaSachdev/linux-4.17); the 'linux-4.18' tree this first cited
 #: (wulmx/linux-4.18) is a vendor 4.18.0 kernel with later backports (apic_eoi, kvm/mmu/mmu.c), not v4.18
@@ -577,7 +607,7 @@ def msi_enable(k: Any, loc: dict[str, Any]) -> None:
 
 restore_msix_prog = program("pci_restore_msix",
                             "__pci_restore_msix_state: the cached messages and Vector Controls under Function Mask",
-                            source=RESTORE_MSIX)
+                            source=RESTORE_MSIX + RESTORE_LOCK)
 
 
 def _descs(k: Any, dev: str) -> list[dict[str, Any]]:
@@ -601,7 +631,15 @@ def msix_maskall(k: Any, loc: dict[str, Any]) -> None:
 @restore_msix_prog.step
 def msix_entries(k: Any, loc: dict[str, Any]) -> None:
     """One write of the loop a step: 5.17+ each entry's message, then its Vector Control; before, every
-    message (default_restore_msi_irqs), then every Vector Control."""
+    message (default_restore_msi_irqs), then every Vector Control. From 5512c5eaf533 (5.17, ``kernel.msi_descs_lock:
+    mutex``) the loop runs under msi_lock_descs, taken after Enable | Function Mask and arch_restore_msi_irqs: a
+    restore that meets another CPU's enable or disable of the device holding it sleeps until the unlock, then walks
+    the descriptors as that left them (reading ``kernel.pm.restore-msix-lock``); before, no lock. The MSI restore
+    (pci_restore_msi) takes none in any release."""
+    if "locked" not in loc and lock_in_setup(k):
+        if not lock_descs(k, loc["dev"]):
+            return      # sleeps on the mutex: this step runs again
+        loc["locked"] = 1
     descs = _descs(k, loc["dev"])
     per_entry = bool(sw(k, "msix_restore_per_entry"))
     i = loc["i"]
@@ -659,7 +697,9 @@ def restored_ctrl(k: Any, cached: int) -> int:
 
 @restore_msix_prog.step
 def msix_unmaskall(k: Any, loc: dict[str, Any]) -> None:
-    """pci_msix_clear_and_set_ctrl(dev, PCI_MSIX_FLAGS_MASKALL, 0)."""
+    """msi_unlock_descs (5.17+), then pci_msix_clear_and_set_ctrl(dev, PCI_MSIX_FLAGS_MASKALL, 0)."""
+    if loc.pop("locked", None):
+        unlock_descs(k, loc["dev"])
     cur = ctrl_read(k, loc["dev"], "msix_ctrl")
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_MASKALL, 2)
     k.ret(0)

@@ -767,6 +767,33 @@ reading("kernel.msi.sysfs-eexist",
         source=UNSERIALISED, module=M,
         quote="if (grp->name) { kn = kernfs_create_dir(kobj->sd, grp->name, S_IRWXU | S_IRUGO | S_IXUGO, kobj); if "
         "(IS_ERR(kn)) { if (PTR_ERR(kn) == -EEXIST) sysfs_warn_dup(kobj->sd, grp->name); return PTR_ERR(kn); } }")
+ENABLE_TWICE = (
+    Source(L, "2de5b4344dadb0f70f01dabe8703a1ea5fd4cb88", "drivers/pci/msi.c",
+           "__pci_enable_msix (WARN_ON(!!dev->msix_enabled), no return) / __pci_enable_msi_range "
+           "(WARN_ON(!!dev->msi_enabled), no return)",
+           "..4.19 (read in 0x88888888/Linux-4.19, a 4.19 copy with added comments; 4.13.9 the same, kernel33)"),
+    Source(L, "2954d1291a9855c2609b2c20d53ec12978fb0172", "drivers/pci/msi.c",
+           "__pci_enable_msix_range / __pci_enable_msi_range (WARN_ON_ONCE(...) return -EINVAL)",
+           "4c1ef72e9b71.. (read in WindRiver-Labs/linux-yocto-5.2; first release 4.20 .. 5.2, 4.20 .. 5.1 not read)"),
+)
+reading("kernel.msi.enable-twice",
+        "(kernel35) A driver's second enable of the kind already enabled -- pci_enable_msix_range or "
+        "pci_alloc_irq_vectors(PCI_IRQ_MSIX) while dev->msix_enabled, pci_enable_msi_range while dev->msi_enabled, "
+        "with no pci_free_irq_vectors between -- only WARNs before 4c1ef72e9b71 ('PCI/MSI: Warn and return error if "
+        "driver enables MSI/MSI-X twice'; behaviour row kernel.msi_enable_twice_einval): 4.19's __pci_enable_msix "
+        "has 'WARN_ON(!!dev->msix_enabled);' and goes on to msix_capability_init, __pci_enable_msi_range "
+        "'WARN_ON(!!dev->msi_enabled);' and goes on to msi_capability_init. The set-up then runs against the "
+        "enabled one's descriptors exactly as an unserialised concurrent enable does (kernel.msi.enable-unserialised, "
+        "kernel.msi.sysfs-eexist): its descriptors are appended to dev->msi_list, the allocation gives every "
+        "descriptor a new irq (the enabled irqs leak with their vectors and actions), populate_msi_sysfs meets the "
+        "first enable's 'msi_irqs' group (-EEXIST) and free_msi_irqs frees the whole list, while the flag stays set. "
+        "5.2 (and every later tree read) returns -EINVAL at the flag test. The other kind's flag is -EINVAL in "
+        "every release ('can't enable MSI-X (MSI IRQ already assigned)' / 'can't enable MSI (MSI-X already "
+        "enabled)').",
+        source=ENABLE_TWICE, module=M + ".msi",
+        quote="4.19 __pci_enable_msix: WARN_ON(!!dev->msix_enabled); /* Check whether driver already requested for "
+        "MSI irq */ if (dev->msi_enabled) { ... return -EINVAL; } return msix_capability_init(dev, entries, nvec, "
+        "affd); -- 5.2 __pci_enable_msix_range: if (WARN_ON_ONCE(dev->msix_enabled)) return -EINVAL;")
 reading("kernel.msi.free-vectors-flag-first",
         "pci_free_irq_vectors is pci_disable_msix then pci_disable_msi; each returns at once unless its flag "
         "(dev->msix_enabled / dev->msi_enabled) is set, and only then takes msi_lock_descs (5.17+) -- the test comes "
