@@ -189,7 +189,11 @@ def behaviour(scn: Scenario, w: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if not isinstance(recorded, dict):
         recorded = {}
     out: dict[str, dict[str, Any]] = {}
+    rows = bh.by_name()
     for name, row in here.items():
+        if name not in recorded and rows[name].sparse:
+            # a ``sparse`` row is in the world only off its default: absent, the model read the default
+            recorded = {**recorded, name: rows[name].default}
         if name not in recorded:
             out[name] = {"value": None, "from": NOT_RECORDED, "commit": "", "this_msidbg": row}
         elif not _same(recorded[name], row["value"]):

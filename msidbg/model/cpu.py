@@ -20,6 +20,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry as irqflow
 from msidbg.model.kernel.devlock import release as _release
 from msidbg.model.kernel.hotplug import fallback_wake as _fallback_wake
+from msidbg.model.kernel.hotplug import keeps_cpu as _keeps_cpu
 from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
@@ -402,9 +403,9 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 accept(k, c, v)
             elif c._extra.get("upcall") and not proc.irqs_off:
                 pv_callback(k, c)
-            elif proc.irqs_off and proc.stack and proc.wait is None and c.stopped == "prepare":
+            elif c.stopped == "prepare" and _keeps_cpu(w, c):
                 # its task is inside an irqsave section (preemption off): the stopper thread waits for
-                # the unlock (hotplug.in_atomic_task)
+                # the unlock (hotplug.in_atomic_task); or, kernel.preempt: none, for its sleep or return
                 act = proc.action
                 _run(k, c, proc)
                 if k.silent:

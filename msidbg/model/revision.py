@@ -1586,6 +1586,20 @@ Revisions:
   / ``pm_suspend``'s pci_save_state and its next step (the PM core never runs both) raised KeyError; now nothing
   is saved and a later thaw / resume's pci_restore_state returns at once ('if (!dev->state_saved) return;') --
   found by tests/combo31.py, redteam31's random-combination fuzzer (seeds 686, 2254 of 0..3000).
+- 19: (kernel34) New configuration row ``kernel.preempt`` (full / none; reading ``kernel.hotplug.stopper-preempt``:
+  torvalds/linux kernel/Kconfig.preempt at 8632987380 'default PREEMPT_NONE', kernel/entry/common.c at 46466ae3a1
+  irqentry_exit 'if (IS_ENABLED(CONFIG_PREEMPTION)) irqentry_exit_cond_resched()' and exit_to_user_mode_loop's
+  schedule() on _TIF_NEED_RESCHED, include/linux/kernel.h might_resched, arch/x86/configs/x86_64_defconfig
+  'CONFIG_PREEMPT_VOLUNTARY=y'). msidbg's stopper thread always preempted a task in kernel code at its next step
+  outside an irqsave section: that is CONFIG_PREEMPT (full, the default, kept). With none (CONFIG_PREEMPT_NONE) a
+  task running kernel code keeps its CPU from the offline's stopper until it sleeps (a wait, or a mutex the model
+  polls: msi_lock_descs, lock_device_hotplug_sysfs -- frame local ``_asleep``) or its action returns; stop_machine
+  waits in MULTI_STOP_PREPARE for it as for a CPU in hardirq (``hotplug.keeps_cpu``, its own note). tests/heldout31
+  q32 with none: the enable returns 2 at 7.8 us with MSI-X on, then the offline, then the free (redteam31's
+  original prediction); with full, unchanged. The row is ``sparse`` (new Switch field): the world carries it only
+  off its default, so every existing run, state hash and snapshot is unchanged (shipped goldens unchanged).
+  PREEMPT_VOLUNTARY (might_resched at every might_sleep) is not a value: not modelled. tests/kernel34,
+  tests/test_kernel34.py.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ from msidbg.model.kernel import entry
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
-from msidbg.model.kernel.sw import sw
+from msidbg.model.kernel.sw import sw, sw_w
 from msidbg.model.provkernel import (
     apic_reset_dirty,
     cleanup_dirty,
@@ -87,7 +87,9 @@ def hotplug_busy(k: Any) -> bool:
     """
     holder = k.kernel["hotplug"]
     if holder < 0:
+        sleeps(k, False)
         return False
+    sleeps(k, True)     # (lock_device_hotplug_sysfs: msleep(5) between tries)
     k.spin(f"cpu_hotplug_lock: CPU{holder} is in a CPU hotplug operation", holder)
     return True
 
@@ -140,6 +142,12 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits (MULTI_STOP_PREPARE): "
                f"vCPU{', vCPU'.join(map(str, io))} blocked in Xen on a QEMU ioreq (_VPF_blocked_in_xen) until "
                "QEMU completes the trapped access", late[0])
+    elif any(non_preemptible(k.w, k.w.cpus[cid]) for cid in late):
+        # (kernel34, kernel.preempt: none: the other notes are unchanged)
+        held = [cid for cid in late if non_preemptible(k.w, k.w.cpus[cid])]
+        k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits (MULTI_STOP_PREPARE): "
+               f"the task on CPU{', CPU'.join(map(str, held))} runs kernel code without CONFIG_PREEMPTION "
+               "(kernel.preempt: none) until it sleeps or returns to user space", late[0])
     else:
         k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
                "hardirq (MULTI_STOP_PREPARE)", late[0])
@@ -498,14 +506,48 @@ def takes_irq(eng: Any, c: Any) -> bool:
     return True
 
 
+#: a frame local set while the task's step stands for a sleep the model polls (a mutex it finds held:
+#: msi_lock_descs, lock_device_hotplug_sysfs's msleep): under ``kernel.preempt: none`` the stopper runs then
+ASLEEP = "_asleep"
+
+
+def keeps_cpu(w: Any, c: Any) -> bool:
+    """Does the CPU's task keep its CPU from a woken stopper thread: it runs kernel code (a frame, no wait)
+    inside an irqsave section (``proc.irqs_off``: preempt_disable), or -- ``kernel.preempt: none``, no
+    CONFIG_PREEMPTION -- anywhere but at a sleep, since only its own schedule() (a sleep, the return to user
+    space at the action's end) acts on TIF_NEED_RESCHED (reading kernel.hotplug.stopper-preempt)."""
+    proc = c.proc
+    if not proc.stack or proc.wait is not None:
+        return False
+    if proc.irqs_off:
+        return True
+    return sw_w(w, "preempt") == "none" and ASLEEP not in proc.stack[-1]["locals"]
+
+
+def sleeps(k: Any, asleep: bool) -> None:
+    """The running step's task is (True) or is no longer (False) at a sleep the model polls (``ASLEEP``).
+    Marked only under ``kernel.preempt: none``, the one reader: other worlds stay as they were."""
+    loc = k.frame["locals"]
+    if asleep:
+        if sw(k, "preempt") == "none":
+            loc[ASLEEP] = 1
+    elif ASLEEP in loc:
+        del loc[ASLEEP]
+
+
+def non_preemptible(w: Any, c: Any) -> bool:
+    """Kept by ``kernel.preempt: none`` alone (interrupts on): what the stopper's note names."""
+    return not c.proc.irqs_off and keeps_cpu(w, c)
+
+
 def in_atomic_task(eng: Any, c: Any) -> bool:
     """Is the CPU's task inside an irqsave critical section (``proc.irqs_off``: raw_spin_lock_irqsave,
     whose preempt_disable keeps the stopper thread off the CPU until the unlock -- irq_set_affinity's
     desc->lock across the chip call)? Its stopper runs when the section ends (kernlock: the model
     preempted it at once, and a flow handler spinning on that lock on another CPU held the rendezvous
-    for ever). Kept on the agenda like a CPU in hardirq."""
-    proc = c.proc
-    if not (c.online and proc.irqs_off and proc.stack and proc.wait is None) or c.stopped:
+    for ever). Kept on the agenda like a CPU in hardirq. Under ``kernel.preempt: none`` also a task in
+    kernel code that has not reached a sleep (``keeps_cpu``): its stopper runs at the sleep or the return."""
+    if not c.online or c.stopped or not keeps_cpu(eng.w, c):
         return False
     if not c.queued:
         _enqueue(eng, c, c.busy_until)
@@ -560,9 +602,12 @@ def down_frame(w: Any) -> dict[str, Any] | None:
 
 def preparing(eng: Any, c: Any) -> None:
     """An action starts on ``c`` while stop_machine is in MULTI_STOP_PREPARE: the stopper thread
-    already runs there, the new task waits behind it."""
+    already runs there, the new task waits behind it. Under ``kernel.preempt: none`` also on a CPU whose
+    stopper has not run yet (ARRIVING: it is in hardirq): the stopper was woken first, and a task entering
+    the kernel then has passed exit_to_user_mode_loop's schedule() (the stopper ran before it)."""
     loc = down_frame(eng.w)
-    if loc is not None and loc.get("phase") == "prepare" and c.id in loc["stopped"] and not c.stopped:
+    if loc is not None and loc.get("phase") == "prepare" and c.id in loc["stopped"] and (
+            not c.stopped or (c.stopped == ARRIVING and sw_w(eng.w, "preempt") == "none")):
         preempt_task(eng, c)
 
 

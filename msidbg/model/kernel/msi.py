@@ -231,6 +231,8 @@ def lock_descs(k: Any, dev: str) -> bool:
     p = pci.pdev(k, dev)
     if p["lock"] not in (-1, k.cpu_id):
         if sw(k, "msi_descs_lock") == "mutex":
+            from msidbg.model.kernel.hotplug import sleeps  # (hotplug's imports lead back here)
+            sleeps(k, True)     # (asleep on the mutex: kernel.preempt none's stopper runs now)
             k.spin(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device: this task "
                    "sleeps on the mutex", p["lock"], dev)
             return False
@@ -240,6 +242,8 @@ def lock_descs(k: Any, dev: str) -> bool:
         k.ret(-EBUSY)
         return False
     p["lock"] = k.cpu_id
+    if "_asleep" in k.frame["locals"]:      # (hotplug.ASLEEP: woken, it holds the mutex)
+        del k.frame["locals"]["_asleep"]
     return True
 
 
