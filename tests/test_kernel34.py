@@ -112,3 +112,28 @@ def test_row_and_bad_values(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as err:
         load_scenario(str(bad))
     assert str(err.value) == "kernel.preempt: unknown setting 'voluntary' (expected one of: full, none)"
+
+
+def test_action_queued_behind_a_non_preemptible_task_lets_the_stopper_run() -> None:
+    """p05 (h08 under none): CPU0's first cpu_offline returns at 1.1552 ms with CPU1's stop_machine waiting for
+    CPU0's stopper; the cpu_online queued on CPU0 starts at once but waits behind the stopper, which acks next.
+    Every action ends (the model used to park CPU0 with its stopper never run: the run ended at 1.1552 ms)."""
+    eng = _run("p05-nvme66-offline-online-none")
+    done = _done(eng)
+    assert len(done) == len(eng.w.actions) - 1      # every action but the device's stream (fire) reports done
+    assert (1155200, "cpu_offline", 0) in done and (2161400, "cpu_offline", 0) in done
+    assert (2163000, "cpu_online", 0) in done
+    acks = [(e.time_ns, e.fields["what"]) for e in _events(eng, "kernel") if e.fields["prog"] == "multi_cpu_stop"]
+    assert acks[-1] == (1155300, "migration/0: MULTI_STOP_PREPARE acked, the last: every CPU has interrupts off "
+                                 "(MULTI_STOP_RUN)")
+
+
+def test_xen_task_blocked_on_an_ioreq_then_runs_to_its_return() -> None:
+    """p06 (z19 under none): the stopper of vCPU 2 waits for QEMU's completion (kernel.hotplug.stopper-ioreq) and
+    then, without CONFIG_PREEMPTION, for the write's return on CPU 2 (402 ms); only then MULTI_STOP_PREPARE ends."""
+    eng = _run("p06-hvm-x413-k419-ioreq-offline-none")
+    writes = [(e.time_ns, e.cpu) for e in _events(eng, "action.done") if e.fields["do"] == "write"]
+    assert writes == [(402000000, 2)]
+    acks = [e.time_ns for e in _events(eng, "kernel") if e.fields["prog"] == "multi_cpu_stop"]
+    assert acks[-1] == 402000100
+    assert not any(e.fields["prog"] == "select_fallback_rq" for e in _events(eng, "kernel"))

@@ -485,7 +485,10 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     if not stack:   # has_work, inlined (its irq stack is empty)
         proc = c.proc
         if c.stopped:
-            if c.stopped is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
+            if c.stopped is True or (c.stopped == "prepare" and type(proc.wait) is dict and "ioreq" in proc.wait):
+                # interrupts off in multi_cpu_stop (else its stopper runs next); or its task, still keeping
+                # the CPU from the stopper, has just blocked in Xen on a QEMU ioreq: QEMU's completion puts it
+                # back (qemu._complete; hotplug.in_ioreq)
                 c.queued = False
                 if (xs := eng.model.xsched) is not None:
                     xs.block(eng, c)

@@ -1598,8 +1598,14 @@ Revisions:
   q32 with none: the enable returns 2 at 7.8 us with MSI-X on, then the offline, then the free (redteam31's
   original prediction); with full, unchanged. The row is ``sparse`` (new Switch field): the world carries it only
   off its default, so every existing run, state hash and snapshot is unchanged (shipped goldens unchanged).
-  PREEMPT_VOLUNTARY (might_resched at every might_sleep) is not a value: not modelled. tests/kernel34,
-  tests/test_kernel34.py.
+  PREEMPT_VOLUNTARY (might_resched at every might_sleep) is not a value: not modelled. An action that starts on a
+  CPU whose stopper has not run yet waits behind it under none too (it entered the kernel after the wake-up; the
+  first version parked that CPU with its stopper never run: tests/heldout h08 under none ended with stop_machine
+  waiting for ever), and a CPU still waiting for its stopper whose task blocks in Xen on a QEMU ioreq leaves the
+  agenda until QEMU's completion (its stopper used to ack while the trapped instruction was outstanding: reachable
+  under full only from an irqsave section). A sweep of the 312 scenario files in tests/ and scenarios/ with a
+  cpu_offline, each also run with preempt: none: every none run ends with every action done; 12 differ from full
+  (q32, h08, h20, h22, r01, x03, x07, c01, e01, y10, z19, z24). tests/kernel34 (p01..p06), tests/test_kernel34.py.
 """
 
 from __future__ import annotations

@@ -606,9 +606,16 @@ def preparing(eng: Any, c: Any) -> None:
     stopper has not run yet (ARRIVING: it is in hardirq): the stopper was woken first, and a task entering
     the kernel then has passed exit_to_user_mode_loop's schedule() (the stopper ran before it)."""
     loc = down_frame(eng.w)
-    if loc is not None and loc.get("phase") == "prepare" and c.id in loc["stopped"] and (
-            not c.stopped or (c.stopped == ARRIVING and sw_w(eng.w, "preempt") == "none")):
+    if loc is None or loc.get("phase") != "prepare" or c.id not in loc["stopped"]:
+        return
+    if not c.stopped:
         preempt_task(eng, c)
+    elif c.stopped == ARRIVING and sw_w(eng.w, "preempt") == "none":
+        proc = c.proc
+        if proc.stack and proc.wait is None:
+            proc.wait = {STOPPER_WAIT: c.id}
+        if not c.queued:        # (kept on the agenda: its stopper's ack is its next step)
+            _enqueue(eng, c, c.busy_until)
 
 
 def stopper_runs(k: Any, c: Any) -> None:
