@@ -647,7 +647,7 @@ PREEMPT_MODEL = (Source(L, "8632987380765dee716d460640aa58d58d52998e", "kernel/K
                         "choice 'Preemption Model' (default PREEMPT_NONE; PREEMPT: 'all kernel code (that is not "
                         "executing in a critical section) preemptible')", "all (the choice read in a 5.x tree)"),
                  Source(L, "34069d12e239ae8f36dd96c378e4622fb1c42a76", "arch/x86/configs/x86_64_defconfig",
-                        "CONFIG_PREEMPT_VOLUNTARY=y", "the stored tree"),
+                        "CONFIG_PREEMPT_VOLUNTARY=y (its preemption line)", "the stored tree"),
                  Source(L, "46466ae3a105d9620e1355e33125a413b8c6ce18", "kernel/entry/common.c",
                         "irqentry_exit ('if (IS_ENABLED(CONFIG_PREEMPTION)) irqentry_exit_cond_resched') -> "
                         "preempt_schedule_irq / exit_to_user_mode_loop ('if (ti_work & _TIF_NEED_RESCHED) "
