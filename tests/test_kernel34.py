@@ -137,3 +137,12 @@ def test_xen_task_blocked_on_an_ioreq_then_runs_to_its_return() -> None:
     acks = [e.time_ns for e in _events(eng, "kernel") if e.fields["prog"] == "multi_cpu_stop"]
     assert acks[-1] == 402000100
     assert not any(e.fields["prog"] == "select_fallback_rq" for e in _events(eng, "kernel"))
+
+
+def test_summary_reads_an_absent_sparse_row_as_its_default() -> None:
+    """A full world has no ``preempt`` (sparse): the summary shows the default the model read, resolved as this
+    msidbg resolves it -- not 'not recorded'; a none world carries and shows its value."""
+    full = headless.run(load_scenario(str(Q32))).summary["behaviour"]["preempt"]
+    assert full["value"] == "full" and "this_msidbg" not in full
+    none = headless.run(load_scenario(str(HERE / "p02-enable-offline-free-none-k66.yaml"))).summary["behaviour"]
+    assert none["preempt"]["value"] == "none" and none["preempt"]["from"] == "explicit"

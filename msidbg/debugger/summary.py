@@ -186,13 +186,15 @@ def behaviour(scn: Scenario, w: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     here = scn.behaviour.shown(scn.platform.kind, scn.platform.iommu)
     recorded = w.get("behaviour")
-    if not isinstance(recorded, dict):
+    table = isinstance(recorded, dict)
+    if not table:
         recorded = {}
     out: dict[str, dict[str, Any]] = {}
     rows = bh.by_name()
     for name, row in here.items():
-        if name not in recorded and rows[name].sparse:
-            # a ``sparse`` row is in the world only off its default: absent, the model read the default
+        if table and name not in recorded and rows[name].sparse:
+            # a ``sparse`` row is in a world's table only off its default: absent, the model read the default
+            # (a file without a table at all records nothing)
             recorded = {**recorded, name: rows[name].default}
         if name not in recorded:
             out[name] = {"value": None, "from": NOT_RECORDED, "commit": "", "this_msidbg": row}
