@@ -152,9 +152,12 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
                "hardirq (MULTI_STOP_PREPARE)", late[0])
     P = k.eng.prov      # provenance: this context now waits for the rendezvous (stopper_runs ends it)
+    held = [cid for cid in late if non_preemptible(k.w, k.w.cpus[cid])]
+    why = (f"in hardirq or running kernel code without CONFIG_PREEMPTION (CPU{', CPU'.join(map(str, held))})"
+           if held else "in hardirq")     # (kernel34: the other notes are unchanged)
     P.write(PC.KERNEL, PK.key(PK.WAIT, k.cpu_id), 1,
             note=f"stop_machine for the offline of CPU{loc['cpu']} waits in MULTI_STOP_PREPARE: CPU"
-            f"{', CPU'.join(map(str, late))} in hardirq, {'its' if len(late) == 1 else 'their'} stopper thread "
+            f"{', CPU'.join(map(str, late))} {why}, {'its' if len(late) == 1 else 'their'} stopper thread "
             "cannot run")
     if k.eng.fresh:     # (kept by the store, not the world: the offline's ONLINE node links the wait)
         P.kdiff.offline_cause[loc["cpu"]] = PK.key(PK.WAIT, k.cpu_id)
