@@ -146,3 +146,12 @@ def test_summary_reads_an_absent_sparse_row_as_its_default() -> None:
     assert full["value"] == "full" and "this_msidbg" not in full
     none = headless.run(load_scenario(str(HERE / "p02-enable-offline-free-none-k66.yaml"))).summary["behaviour"]
     assert none["preempt"]["value"] == "none" and none["preempt"]["from"] == "explicit"
+
+
+def test_task_woken_during_prepare_waits_behind_its_stopper() -> None:
+    """p07: the doorbell's handler wakes CPU1's driver task at 102.5 us, after CPU1's stopper acked PREPARE; the
+    task returns at MULTI_STOP_EXIT (1.108 ms), not during the rendezvous (hotplug.woken_behind_stopper)."""
+    eng = _run("p07-doorbell-woken-in-prepare-none-k66")
+    assert [(e.cpu, e.time_ns) for e in _events(eng, "irq.handler")] == [(1, 102500)]
+    bell = [(e.time_ns, e.cpu, e.fields["result"]) for e in _events(eng, "action.done") if e.fields["do"] == "doorbell"]
+    assert bell == [(1108000, 1, 0)]

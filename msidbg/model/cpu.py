@@ -25,6 +25,7 @@ from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
 from msidbg.model.kernel.hotplug import task_of as _task_of
+from msidbg.model.kernel.hotplug import woken_behind_stopper as _behind_stopper
 from msidbg.model.kernel.intx import spoll_irqs_on as irqs_on
 from msidbg.model.kernel.vector import cpu_active
 from msidbg.sim.program import (
@@ -784,7 +785,7 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
     r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c.id), -ETIMEDOUT, ctx=False)
     if r >= 0:
         P.proc_last[c.id] = r
-    if not _fallback_wake(eng, c):      # (its CPU not active: select_fallback_rq places it)
+    if not _fallback_wake(eng, c) and not _behind_stopper(eng, c):  # (not active: select_fallback_rq places it)
         wake(eng, c)
 
 
@@ -809,7 +810,7 @@ def wake_waiters(eng: Any, dev: str, idx: int, cause: tuple[int, int] | None = N
         P = eng.prov
         # (provenance of a fallback placement: what woke it -- the handler's vector, else the delivery)
         woke = cause or (PC.D_WAITED, PK.key(PK.DELIV, PK.dev_entry(P.dev(dev), idx)))
-        if not _fallback_wake(eng, c, woke):  # (its CPU not active: select_fallback_rq places it)
+        if not _fallback_wake(eng, c, woke) and not _behind_stopper(eng, c):  # (not active: select_fallback_rq)
             wake(eng, c)
 
 

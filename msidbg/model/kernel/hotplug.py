@@ -592,6 +592,22 @@ def preempt_task(eng: Any, c: Any) -> None:
         eng.model.park(eng, c)      # (on the agenda for its task's next step: nothing to do now)
 
 
+def woken_behind_stopper(eng: Any, c: Any) -> bool:
+    """A task of CPU ``c`` whose wait just ended (a doorbell's interrupt or timeout, a device_lock unlock) while
+    the CPU's stopper thread runs multi_cpu_stop in MULTI_STOP_PREPARE (it acked: ``stopped`` is False): the
+    stop class is above every task's (wakeup_preempt: no preemption of it), so the task waits behind the stopper
+    -- ``{migration: N}``, ended by MULTI_STOP_EXIT (``_release``) -- instead of running on during the
+    rendezvous (docs/model-baremetal.md had this as a known gap). True: the caller does not wake the CPU."""
+    loc = down_frame(eng.w)
+    if loc is None or loc.get("phase") != "prepare" or c.id not in loc["stopped"] or c.stopped:
+        return False
+    proc = c.proc
+    if not proc.stack or proc.wait is not None:
+        return False
+    proc.wait = {STOPPER_WAIT: c.id}
+    return True
+
+
 def down_frame(w: Any) -> dict[str, Any] | None:
     """The locals of the cpu_down in progress, or None."""
     req = w.kernel["hotplug"]
