@@ -185,10 +185,9 @@ def behaviour(scn: Scenario, w: dict[str, Any]) -> dict[str, dict[str, Any]]:
     from msidbg import behaviour as bh
 
     here = scn.behaviour.shown(scn.platform.kind, scn.platform.iommu)
-    recorded = w.get("behaviour")
-    table = isinstance(recorded, dict)
-    if not table:
-        recorded = {}
+    raw = w.get("behaviour")
+    table = isinstance(raw, dict)
+    recorded: dict[Any, Any] = raw if isinstance(raw, dict) else {}
     out: dict[str, dict[str, Any]] = {}
     rows = bh.by_name()
     for name, row in here.items():
