@@ -240,6 +240,10 @@ class Switch:
     #: against the libraries of the Xen it runs with (configure's xen_ctrl_version), so with a
     #: ``platform.xen`` before that release its preset takes the older value (redteam18)
     xen_build: tuple[str, Any, str] | None = None
+    #: the world carries the switch only when its value is not ``default`` (kernel34: a configuration row added
+    #: after revision 18; at its default every world, state hash and snapshot is as it was without the row, and
+    #: ``sw.CURRENT`` answers for it)
+    sparse: bool = False
 
     @property
     def key(self) -> str:
@@ -343,7 +347,8 @@ class Table:
         table = by_name()
         return {r.name: r.value for r in self.rows
                 if not (table[r.name].scoped and kind not in table[r.name].kinds)
-                and table[r.name].iommu in (None, iommu)}
+                and table[r.name].iommu in (None, iommu)
+                and not (table[r.name].sparse and r.value == table[r.name].default)}
 
     def shown(self, kind: str | None = None, iommu: str | None = None) -> dict[str, dict[str, Any]]:
         """``{switch: {value, from, commit}}``; with ``kind``, only the switches that mean something there."""

@@ -86,6 +86,25 @@ ROWS: tuple[Switch, ...] = (
                      "modelled kernel (kernel/time/Kconfig, tick-sched.c setup_tick_nohz 'nohz=off')",
     ),
     Switch(
+        "preempt", "kernel", ("full", "none"), "full",
+        "the guest kernel's preemption model (kernel/Kconfig.preempt), as far as it decides when a woken "
+        "higher-priority task -- stop_machine's stopper thread (migration/N, the stop class) of a cpu_offline -- "
+        "takes a CPU from a scenario action's task running kernel code. full: CONFIG_PREEMPT=y (also "
+        "CONFIG_PREEMPT_DYNAMIC booted with preempt=full; from 6.13 PREEMPT_LAZY, whose lazy reschedule is the fair "
+        "class's only: a stop-class wake-up is resched_curr): the wake-up's reschedule IPI returns through "
+        "irqentry_exit -> irqentry_exit_cond_resched -> preempt_schedule_irq, so the task is preempted at its next "
+        "step outside an irqsave / spinlock section. none: CONFIG_PREEMPT_NONE (Kconfig's default choice): "
+        "TIF_NEED_RESCHED is only acted on where the task schedules -- it sleeps (a mutex it finds held, a "
+        "driver's wait) or returns to user space at the action's end (exit_to_user_mode_loop) -- so the stopper "
+        "waits for that, as for a CPU in hardirq (cond_resched() points inside the modelled kernel paths are not "
+        "represented). CONFIG_PREEMPT_VOLUNTARY (x86_64_defconfig's choice) adds might_resched() at every "
+        "might_sleep() (a GFP_KERNEL allocation, mutex_lock's entry, ioremap): it is not modelled -- neither value "
+        "is it (reading kernel.hotplug.stopper-preempt)",
+        initial="full", sparse=True,
+        initial_note="a configuration, not a release's: PREEMPT_NONE and PREEMPT exist in every modelled kernel "
+                     "(kernel/Kconfig.preempt); full is msidbg's behaviour before the row (revision 18)",
+    ),
+    Switch(
         "msix_mask_all", "kernel", ("early", "late"), "late",
         "where msix_capability_init() masks every MSI-X entry: before the irqs are set up (early) "
         "or on the success path after them (late)",

@@ -185,11 +185,16 @@ def behaviour(scn: Scenario, w: dict[str, Any]) -> dict[str, dict[str, Any]]:
     from msidbg import behaviour as bh
 
     here = scn.behaviour.shown(scn.platform.kind, scn.platform.iommu)
-    recorded = w.get("behaviour")
-    if not isinstance(recorded, dict):
-        recorded = {}
+    raw = w.get("behaviour")
+    table = isinstance(raw, dict)
+    recorded: dict[Any, Any] = raw if isinstance(raw, dict) else {}
     out: dict[str, dict[str, Any]] = {}
+    rows = bh.by_name()
     for name, row in here.items():
+        if table and name not in recorded and rows[name].sparse:
+            # a ``sparse`` row is in a world's table only off its default: absent, the model read the default
+            # (a file without a table at all records nothing)
+            recorded = {**recorded, name: rows[name].default}
         if name not in recorded:
             out[name] = {"value": None, "from": NOT_RECORDED, "commit": "", "this_msidbg": row}
         elif not _same(recorded[name], row["value"]):

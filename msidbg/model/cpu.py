@@ -21,10 +21,12 @@ from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry as irqflow
 from msidbg.model.kernel.devlock import release as _release
 from msidbg.model.kernel.hotplug import fallback_wake as _fallback_wake
+from msidbg.model.kernel.hotplug import keeps_cpu as _keeps_cpu
 from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
 from msidbg.model.kernel.hotplug import task_of as _task_of
+from msidbg.model.kernel.hotplug import woken_behind_stopper as _behind_stopper
 from msidbg.model.kernel.intx import spoll_irqs_on as irqs_on
 from msidbg.model.kernel.vector import cpu_active
 from msidbg.sim.program import (
@@ -406,9 +408,9 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 accept(k, c, v)
             elif c._extra.get("upcall") and not proc.irqs_off:
                 pv_callback(k, c)
-            elif proc.irqs_off and proc.stack and proc.wait is None and c.stopped == "prepare":
+            elif c.stopped == "prepare" and _keeps_cpu(w, c):
                 # its task is inside an irqsave section (preemption off): the stopper thread waits for
-                # the unlock (hotplug.in_atomic_task)
+                # the unlock (hotplug.in_atomic_task); or, kernel.preempt: none, for its sleep or return
                 act = proc.action
                 _run(k, c, proc)
                 if k.silent:
@@ -488,7 +490,10 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     if not stack:   # has_work, inlined (its irq stack is empty)
         proc = c.proc
         if c.stopped:
-            if c.stopped is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
+            if c.stopped is True or (c.stopped == "prepare" and type(proc.wait) is dict and "ioreq" in proc.wait):
+                # interrupts off in multi_cpu_stop (else its stopper runs next); or its task, still keeping
+                # the CPU from the stopper, has just blocked in Xen on a QEMU ioreq: QEMU's completion puts it
+                # back (qemu._complete; hotplug.in_ioreq)
                 c.queued = False
                 if (xs := eng.model.xsched) is not None:
                     xs.block(eng, c)
@@ -784,7 +789,7 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
     r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c.id), -ETIMEDOUT, ctx=False)
     if r >= 0:
         P.proc_last[c.id] = r
-    if not _fallback_wake(eng, c):      # (its CPU not active: select_fallback_rq places it)
+    if not _fallback_wake(eng, c) and not _behind_stopper(eng, c):  # (not active: select_fallback_rq places it)
         wake(eng, c)
 
 
@@ -809,7 +814,7 @@ def wake_waiters(eng: Any, dev: str, idx: int, cause: tuple[int, int] | None = N
         P = eng.prov
         # (provenance of a fallback placement: what woke it -- the handler's vector, else the delivery)
         woke = cause or (PC.D_WAITED, PK.key(PK.DELIV, PK.dev_entry(P.dev(dev), idx)))
-        if not _fallback_wake(eng, c, woke):  # (its CPU not active: select_fallback_rq places it)
+        if not _fallback_wake(eng, c, woke) and not _behind_stopper(eng, c):  # (not active: select_fallback_rq)
             wake(eng, c)
 
 

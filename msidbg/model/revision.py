@@ -1691,6 +1691,31 @@ Revisions:
   racing a pci_free_irq_vectors or an MSI-X set-up waits for it (tests/kernel35 r01: the restore's loop sleeps
   until CPU1's free unlocks and then restores nothing; r02: the free waits for the loop). msidbg's restore took
   no lock. __pci_restore_msi_state takes none in any release (unchanged).
+  (kernel34) New configuration row ``kernel.preempt`` (full / none; reading ``kernel.hotplug.stopper-preempt``:
+  torvalds/linux kernel/Kconfig.preempt at 8632987380 'default PREEMPT_NONE', kernel/entry/common.c at 46466ae3a1
+  irqentry_exit 'if (IS_ENABLED(CONFIG_PREEMPTION)) irqentry_exit_cond_resched()' and exit_to_user_mode_loop's
+  schedule() on _TIF_NEED_RESCHED, include/linux/kernel.h might_resched, arch/x86/configs/x86_64_defconfig
+  'CONFIG_PREEMPT_VOLUNTARY=y'). msidbg's stopper thread always preempted a task in kernel code at its next step
+  outside an irqsave section: that is CONFIG_PREEMPT (full, the default, kept). With none (CONFIG_PREEMPT_NONE) a
+  task running kernel code keeps its CPU from the offline's stopper until it sleeps (a wait, or a mutex the model
+  polls: msi_lock_descs, lock_device_hotplug_sysfs -- frame local ``_asleep``) or its action returns; stop_machine
+  waits in MULTI_STOP_PREPARE for it as for a CPU in hardirq (``hotplug.keeps_cpu``, its own note). tests/heldout31
+  q32 with none: the enable returns 2 at 7.8 us with MSI-X on, then the offline, then the free (redteam31's
+  original prediction); with full, unchanged. The row is ``sparse`` (new Switch field): the world carries it only
+  off its default, so every existing run, state hash and snapshot is unchanged (shipped goldens unchanged).
+  PREEMPT_VOLUNTARY (might_resched at every might_sleep) is not a value: not modelled. An action that starts on a
+  CPU whose stopper has not run yet waits behind it under none too (it entered the kernel after the wake-up; the
+  first version parked that CPU with its stopper never run: tests/heldout h08 under none ended with stop_machine
+  waiting for ever), and a CPU still waiting for its stopper whose task blocks in Xen on a QEMU ioreq leaves the
+  agenda until QEMU's completion (its stopper used to ack while the trapped instruction was outstanding: reachable
+  under full only from an irqsave section). A sweep of the 312 scenario files in tests/ and scenarios/ with a
+  cpu_offline and a kernel: key, each also run with preempt: none: no crash, each none run ends (no event cap) with
+  as many actions done as its full run; 12 event sequences differ from full (q32, h08, h20, h22, r01, x03, x07,
+  c01, e01, y10, z19, z24). The run summary reads a sparse row absent from a world's table as its default (a
+  file without a table records nothing). And in every model (full too): a task whose wait ends (a doorbell's
+  interrupt or timeout, a device_lock unlock) on a CPU whose stopper has acked MULTI_STOP_PREPARE waits behind
+  it until MULTI_STOP_EXIT (``hotplug.woken_behind_stopper``; docs/model-baremetal.md listed it as a gap: it ran on
+  during the rendezvous); shipped goldens unchanged, and none of the 312 swept files (full or none) moves with it. tests/kernel34 (p01..p07), tests/test_kernel34.py.
 """
 
 from __future__ import annotations

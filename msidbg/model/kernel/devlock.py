@@ -31,7 +31,7 @@ from typing import Any
 
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.kernel.hotplug import fallback_wake, task_of
+from msidbg.model.kernel.hotplug import fallback_wake, task_of, woken_behind_stopper
 from msidbg.sim.program import Replay
 
 #: the wait spec of a task asleep on a device's device_lock
@@ -101,8 +101,8 @@ def wake_task(eng: Any, action: int, dev: str) -> None:
         if t["action"] == action:
             _unwait(t, dev)
             woke = (PC.D_CAUSE, PK.key(PK.WAIT, c.id))     # (provenance: the lock wait it leaves)
-            if t is c.proc and not fallback_wake(eng, c, woke):   # (an inactive CPU's: select_fallback_rq)
-                eng.model.wake(eng, c)
+            if t is c.proc and not fallback_wake(eng, c, woke) and not woken_behind_stopper(eng, c):
+                eng.model.wake(eng, c)      # (an inactive CPU's: select_fallback_rq; behind a stopper: waits)
             return
     for entry in w.kernel.get("migrating", ()):
         if entry[2]["action"] == action:

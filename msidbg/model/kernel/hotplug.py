@@ -50,7 +50,7 @@ from msidbg.model.kernel import entry
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
-from msidbg.model.kernel.sw import sw
+from msidbg.model.kernel.sw import sw, sw_w
 from msidbg.model.provkernel import (
     apic_reset_dirty,
     cleanup_dirty,
@@ -87,7 +87,9 @@ def hotplug_busy(k: Any) -> bool:
     """
     holder = k.kernel["hotplug"]
     if holder < 0:
+        sleeps(k, False)
         return False
+    sleeps(k, True)     # (lock_device_hotplug_sysfs: msleep(5) between tries)
     k.spin(f"cpu_hotplug_lock: CPU{holder} is in a CPU hotplug operation", holder)
     return True
 
@@ -158,13 +160,22 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits (MULTI_STOP_PREPARE): "
                + "; ".join(f"vCPU{cid} waits for pCPU{pc[cid]} (vCPU{held.get(pc[cid], k.cpu_id)} runs there)"
                            for cid in waits), late[0])
+    elif any(non_preemptible(k.w, k.w.cpus[cid]) for cid in late):
+        # (kernel34, kernel.preempt: none: the other notes are unchanged)
+        held = [cid for cid in late if non_preemptible(k.w, k.w.cpus[cid])]
+        k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits (MULTI_STOP_PREPARE): "
+               f"the task on CPU{', CPU'.join(map(str, held))} runs kernel code without CONFIG_PREEMPTION "
+               "(kernel.preempt: none) until it sleeps or returns to user space", late[0])
     else:
         k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
                "hardirq (MULTI_STOP_PREPARE)", late[0])
     P = k.eng.prov      # provenance: this context now waits for the rendezvous (stopper_runs ends it)
+    held = [cid for cid in late if non_preemptible(k.w, k.w.cpus[cid])]
+    why = (f"in hardirq or running kernel code without CONFIG_PREEMPTION (CPU{', CPU'.join(map(str, held))})"
+           if held else "in hardirq")     # (kernel34: the other notes are unchanged)
     P.write(PC.KERNEL, PK.key(PK.WAIT, k.cpu_id), 1,
             note=f"stop_machine for the offline of CPU{loc['cpu']} waits in MULTI_STOP_PREPARE: CPU"
-            f"{', CPU'.join(map(str, late))} in hardirq, {'its' if len(late) == 1 else 'their'} stopper thread "
+            f"{', CPU'.join(map(str, late))} {why}, {'its' if len(late) == 1 else 'their'} stopper thread "
             "cannot run")
     if k.eng.fresh:     # (kept by the store, not the world: the offline's ONLINE node links the wait)
         P.kdiff.offline_cause[loc["cpu"]] = PK.key(PK.WAIT, k.cpu_id)
@@ -521,14 +532,48 @@ def takes_irq(eng: Any, c: Any) -> bool:
     return True
 
 
+#: a frame local set while the task's step stands for a sleep the model polls (a mutex it finds held:
+#: msi_lock_descs, lock_device_hotplug_sysfs's msleep): under ``kernel.preempt: none`` the stopper runs then
+ASLEEP = "_asleep"
+
+
+def keeps_cpu(w: Any, c: Any) -> bool:
+    """Does the CPU's task keep its CPU from a woken stopper thread: it runs kernel code (a frame, no wait)
+    inside an irqsave section (``proc.irqs_off``: preempt_disable), or -- ``kernel.preempt: none``, no
+    CONFIG_PREEMPTION -- anywhere but at a sleep, since only its own schedule() (a sleep, the return to user
+    space at the action's end) acts on TIF_NEED_RESCHED (reading kernel.hotplug.stopper-preempt)."""
+    proc = c.proc
+    if not proc.stack or proc.wait is not None:
+        return False
+    if proc.irqs_off:
+        return True
+    return sw_w(w, "preempt") == "none" and ASLEEP not in proc.stack[-1]["locals"]
+
+
+def sleeps(k: Any, asleep: bool) -> None:
+    """The running step's task is (True) or is no longer (False) at a sleep the model polls (``ASLEEP``).
+    Marked only under ``kernel.preempt: none``, the one reader: other worlds stay as they were."""
+    loc = k.frame["locals"]
+    if asleep:
+        if sw(k, "preempt") == "none":
+            loc[ASLEEP] = 1
+    elif ASLEEP in loc:
+        del loc[ASLEEP]
+
+
+def non_preemptible(w: Any, c: Any) -> bool:
+    """Kept by ``kernel.preempt: none`` alone (interrupts on): what the stopper's note names."""
+    return not c.proc.irqs_off and keeps_cpu(w, c)
+
+
 def in_atomic_task(eng: Any, c: Any) -> bool:
     """Is the CPU's task inside an irqsave critical section (``proc.irqs_off``: raw_spin_lock_irqsave,
     whose preempt_disable keeps the stopper thread off the CPU until the unlock -- irq_set_affinity's
     desc->lock across the chip call)? Its stopper runs when the section ends (kernlock: the model
     preempted it at once, and a flow handler spinning on that lock on another CPU held the rendezvous
-    for ever). Kept on the agenda like a CPU in hardirq."""
-    proc = c.proc
-    if not (c.online and proc.irqs_off and proc.stack and proc.wait is None) or c.stopped:
+    for ever). Kept on the agenda like a CPU in hardirq. Under ``kernel.preempt: none`` also a task in
+    kernel code that has not reached a sleep (``keeps_cpu``): its stopper runs at the sleep or the return."""
+    if not c.online or c.stopped or not keeps_cpu(eng.w, c):
         return False
     if not c.queued:
         _enqueue(eng, c, c.busy_until)
@@ -632,6 +677,22 @@ def unspin(eng: Any, c: Any) -> None:
         xs.block(eng, c)
 
 
+def woken_behind_stopper(eng: Any, c: Any) -> bool:
+    """A task of CPU ``c`` whose wait just ended (a doorbell's interrupt or timeout, a device_lock unlock) while
+    the CPU's stopper thread runs multi_cpu_stop in MULTI_STOP_PREPARE (it acked: ``stopped`` is False): the
+    stop class is above every task's (wakeup_preempt: no preemption of it), so the task waits behind the stopper
+    -- ``{migration: N}``, ended by MULTI_STOP_EXIT (``_release``) -- instead of running on during the
+    rendezvous (docs/model-baremetal.md had this as a known gap). True: the caller does not wake the CPU."""
+    loc = down_frame(eng.w)
+    if loc is None or loc.get("phase") != "prepare" or c.id not in loc["stopped"] or c.stopped:
+        return False
+    proc = c.proc
+    if not proc.stack or proc.wait is not None:
+        return False
+    proc.wait = {STOPPER_WAIT: c.id}
+    return True
+
+
 def down_frame(w: Any) -> dict[str, Any] | None:
     """The locals of the cpu_down in progress, or None."""
     req = w.kernel["hotplug"]
@@ -645,10 +706,20 @@ def down_frame(w: Any) -> dict[str, Any] | None:
 
 def preparing(eng: Any, c: Any) -> None:
     """An action starts on ``c`` while stop_machine is in MULTI_STOP_PREPARE: the stopper thread
-    already runs there, the new task waits behind it."""
+    already runs there, the new task waits behind it. Under ``kernel.preempt: none`` also on a CPU whose
+    stopper has not run yet (ARRIVING: it is in hardirq): the stopper was woken first, and a task entering
+    the kernel then has passed exit_to_user_mode_loop's schedule() (the stopper ran before it)."""
     loc = down_frame(eng.w)
-    if loc is not None and loc.get("phase") == "prepare" and c.id in loc["stopped"] and not c.stopped:
+    if loc is None or loc.get("phase") != "prepare" or c.id not in loc["stopped"]:
+        return
+    if not c.stopped:
         preempt_task(eng, c)
+    elif c.stopped == ARRIVING and sw_w(eng.w, "preempt") == "none":
+        proc = c.proc
+        if proc.stack and proc.wait is None:
+            proc.wait = {STOPPER_WAIT: c.id}
+        if not c.queued:        # (kept on the agenda: its stopper's ack is its next step)
+            _enqueue(eng, c, c.busy_until)
 
 
 def stopper_runs(k: Any, c: Any) -> None:

@@ -239,9 +239,13 @@ def lock_descs(k: Any, dev: str) -> bool:
         doing = ("is restoring MSI-X on this device (__pci_restore_msix_state)"
                  if holder is not None and any(f["prog"] == "pci_restore_msix" for f in holder.stack)
                  else "is enabling or disabling MSI on this device")
+        from msidbg.model.kernel.hotplug import sleeps  # (hotplug's imports lead back here)
+        sleeps(k, True)     # (asleep on the mutex: kernel.preempt none's stopper runs now -- kernel34)
         k.spin(f"msi_lock_descs: CPU{p['lock']} {doing}: this task sleeps on the mutex", p["lock"], dev)
         return False
     p["lock"] = k.cpu_id
+    if "_asleep" in k.frame["locals"]:      # (hotplug.ASLEEP: woken, it holds the mutex)
+        del k.frame["locals"]["_asleep"]
     return True
 
 

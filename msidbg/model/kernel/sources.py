@@ -669,6 +669,33 @@ reading("kernel.hotplug.stopper-atomic",
         source=STOPPER_ATOMIC, module=M,
         quote="static inline unsigned long __raw_spin_lock_irqsave(raw_spinlock_t *lock) { unsigned long flags; "
         "local_irq_save(flags); preempt_disable(); spin_acquire(&lock->dep_map, 0, 0, _RET_IP_); ...")
+#: kernel34: when the stopper thread gets a CPU from a task in kernel code (kernel.preempt)
+PREEMPT_MODEL = (Source(L, "8632987380765dee716d460640aa58d58d52998e", "kernel/Kconfig.preempt",
+                        "choice 'Preemption Model' (default PREEMPT_NONE; PREEMPT: 'all kernel code (that is not "
+                        "executing in a critical section) preemptible')", "all (the choice read in a 5.x tree)"),
+                 Source(L, "34069d12e239ae8f36dd96c378e4622fb1c42a76", "arch/x86/configs/x86_64_defconfig",
+                        "CONFIG_PREEMPT_VOLUNTARY=y (its preemption line)", "the stored tree"),
+                 Source(L, "46466ae3a105d9620e1355e33125a413b8c6ce18", "kernel/entry/common.c",
+                        "irqentry_exit ('if (IS_ENABLED(CONFIG_PREEMPTION)) irqentry_exit_cond_resched') -> "
+                        "preempt_schedule_irq / exit_to_user_mode_loop ('if (ti_work & _TIF_NEED_RESCHED) "
+                        "schedule();')", "5.9.. (generic entry; before it arch/x86/entry/entry_64.S)"),
+                 Source(L, "0a3b24f10de08e49e0946aa4ea188f37fe0c97f7", "include/linux/kernel.h",
+                        "might_resched ('#ifdef CONFIG_PREEMPT_VOLUNTARY ... _cond_resched()', else nothing)",
+                        "3.x tree read; the same split (PREEMPT_VOLUNTARY_BUILD / PREEMPT_DYNAMIC) later"))
+reading("kernel.hotplug.stopper-preempt",
+        "stop_machine wakes each CPU's stopper thread (cpu_stop_queue_work -> wake_up_q); a stop-class task above "
+        "the running task's class only marks it TIF_NEED_RESCHED (resched_curr). With CONFIG_PREEMPT (PREEMPTION) "
+        "the reschedule IPI's return to kernel code preempts the task at once (irqentry_exit_cond_resched -> "
+        "preempt_schedule_irq) unless preempt_count or disabled interrupts forbid it (kernel.hotplug.stopper-atomic); "
+        "without PREEMPTION irqentry_exit does not reschedule, and the task runs on until it calls schedule() "
+        "itself -- it sleeps, or exit_to_user_mode_loop sees _TIF_NEED_RESCHED on its way back to user space -- or "
+        "reaches a cond_resched() (PREEMPT_NONE) or a might_resched() (PREEMPT_VOLUNTARY: every might_sleep()). "
+        "msidbg's kernel.preempt: full preempts at the task's next step, none at its next sleep or its return; "
+        "voluntary is not modelled (the might_sleep points of the modelled paths are not represented). Kconfig's "
+        "default choice is PREEMPT_NONE; x86_64_defconfig sets PREEMPT_VOLUNTARY.",
+        source=(PREEMPT_MODEL + (STOP_MACHINE,)), module=M,
+        quote="if (IS_ENABLED(CONFIG_PREEMPTION)) { ... irqentry_exit_cond_resched(); } / if (ti_work & "
+        "_TIF_NEED_RESCHED) schedule(); / choice prompt \"Preemption Model\" default PREEMPT_NONE")
 reading("kernel.msi.lock-descs",
         "From 5512c5eaf533 (5.17) enabling or disabling a device's MSI state is serialised by msi_lock_descs(), a "
         "mutex: a second CPU sleeps until the holder unlocks (kernel.msi.lock-descs-waits; before: "

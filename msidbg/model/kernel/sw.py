@@ -81,6 +81,7 @@ CURRENT: dict[str, Any] = {
     "bound_probe": "EBUSY",
     "irqfixup": "none",
     "guest_tick": "nohz_idle",
+    "preempt": "full",
 }
 
 
