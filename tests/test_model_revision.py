@@ -23,7 +23,8 @@ RUNS = {1: "04237649152fe3e274a0ffb3", 2: "09cb220fd1dd3898f5442acc", 3: "8cc3fa
         13: "f3f6521ca166c983c8e8bc73", 14: "298cc02af3870b2d71d4f35c",
         15: "bc8745eb8646807c4a3d5205", 16: "f3d047e1895bd0ed1c6fe30b",
         17: "0246dce9b0a12f4304e8be50",
-        18: "f7d37f364c21e828476dfbd9"}
+        18: "f7d37f364c21e828476dfbd9",
+        19: "9f05803be26ba8c5073b5b7f"}
 
 
 def runs_digest() -> str:
