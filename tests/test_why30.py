@@ -30,23 +30,23 @@ def test_an_ipi_only_stray_links_the_replay_ipi_and_the_parked_edge() -> None:
     write (redirect_target) <- the deferred move <- set_affinity(9)."""
     s = ran("b01-plug-stray-parked-offline-k56", WHY30)
     hit = s.armed_hits()[0]
-    assert hit.event == 322 and "xhci vector 0's message stayed" in hit.detail
+    assert hit.event == 323 and "xhci vector 0's message stayed" in hit.detail
     why = s.why(hit)
     assert _chain(why) == [
-        (322, "stray.retriggered", "cpus[2].irr[0x22]"), (318, "irr.ipi", "cpus[2].irr[0x22]"),
-        (318, "kernel", "irqs[24].pending"), (288, "kernel", "irqs[24].pending"), (287, "accept", "cpus[1].isr[0x22]"),
-        (268, "irr.set", "cpus[1].irr[0x22]"), (266, "msi.reg", "devices.xhci.msi.data"),
-        (254, "irq.move_pending", "irqs[37].pending_mask"), (253, "action.start", "actions[4]")]
+        (323, "stray.retriggered", "cpus[2].irr[0x22]"), (319, "irr.ipi", "cpus[2].irr[0x22]"),
+        (319, "kernel", "irqs[24].pending"), (289, "kernel", "irqs[24].pending"), (288, "accept", "cpus[1].isr[0x22]"),
+        (269, "irr.set", "cpus[1].irr[0x22]"), (267, "msi.reg", "devices.xhci.msi.data"),
+        (255, "irq.move_pending", "irqs[37].pending_mask"), (254, "action.start", "actions[4]")]
     assert why.chain[1].relation == "carried by the replay IPI of the IRQS_PENDING it was parked in (check_irq_resend)"
     assert why.chain[2].stack[:2] == ["irq_startup+started", "driver_enable_irq+enabled"]
     assert why.chain[3].stack[:1] == ["handle_edge_irq+ack"] and why.chain[3].value == 1
     assert why.chain[6].stack[:2] == ["pci_write_msi_msg+data", "msi_set_affinity_plug+redirect_target"]
-    assert s.event(318).fields == {"irq": 24, "target": 2, "how": "apic_retrigger_irq: IPI vector 0x22"}
-    assert s.event(300).kind == "vector.assign" and s.event(300).fields["target"] == 2
-    assert s.event(288).fields == {"irq": 24, "signals": 0, "why": "disabled"}
+    assert s.event(319).fields == {"irq": 24, "target": 2, "how": "apic_retrigger_irq: IPI vector 0x22"}
+    assert s.event(301).kind == "vector.assign" and s.event(301).fields["target"] == 2
+    assert s.event(289).fields == {"irq": 24, "signals": 0, "why": "disabled"}
     # the disable_irq that left irq 24 disabled is the parked edge's branch; CPU2's own accept the stray's
-    assert [(b[0].event, b[0].link) for b in why.chain[3].branches] == [(257, "kernel")]
-    assert [(b[0].event, b[0].link) for b in why.chain[0].branches] == [(319, "accept"), (300, "vector_irq")]
+    assert [(b[0].event, b[0].link) for b in why.chain[3].branches] == [(258, "kernel")]
+    assert [(b[0].event, b[0].link) for b in why.chain[0].branches] == [(320, "accept"), (301, "vector_irq")]
 
 
 def test_a_stray_replayed_to_the_same_cpu_goes_through_the_replay_too() -> None:
@@ -55,10 +55,10 @@ def test_a_stray_replayed_to_the_same_cpu_goes_through_the_replay_too() -> None:
     s = ran("r04-plug-stray-parked-k56", KERNEL26)
     why = s.why(s.armed_hits()[0])
     assert _chain(why) == [
-        (304, "stray.retriggered", "cpus[1].irr[0x22]"), (300, "irr.ipi", "cpus[1].irr[0x22]"),
-        (300, "kernel", "irqs[24].pending"), (288, "kernel", "irqs[24].pending"), (287, "accept", "cpus[1].isr[0x22]"),
-        (268, "irr.set", "cpus[1].irr[0x22]"), (266, "msi.reg", "devices.xhci.msi.data"),
-        (254, "irq.move_pending", "irqs[37].pending_mask"), (253, "action.start", "actions[4]")]
+        (305, "stray.retriggered", "cpus[1].irr[0x22]"), (301, "irr.ipi", "cpus[1].irr[0x22]"),
+        (301, "kernel", "irqs[24].pending"), (289, "kernel", "irqs[24].pending"), (288, "accept", "cpus[1].isr[0x22]"),
+        (269, "irr.set", "cpus[1].irr[0x22]"), (267, "msi.reg", "devices.xhci.msi.data"),
+        (255, "irq.move_pending", "irqs[37].pending_mask"), (254, "action.start", "actions[4]")]
 
 
 def test_the_2021_default_follows_the_offline_and_the_tree_reaches_both_fix_steps() -> None:

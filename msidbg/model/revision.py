@@ -1716,6 +1716,34 @@ Revisions:
   interrupt or timeout, a device_lock unlock) on a CPU whose stopper has acked MULTI_STOP_PREPARE waits behind
   it until MULTI_STOP_EXIT (``hotplug.woken_behind_stopper``; docs/model-baremetal.md listed it as a gap: it ran on
   during the rendezvous); shipped goldens unchanged, and none of the 312 swept files (full or none) moves with it. tests/kernel34 (p01..p07), tests/test_kernel34.py.
+  (kernel32) Bare-metal PCI/MSI and irq-core details read in four trees (4.13.9 kinmax/linux-4.13.19,
+  5.15.24 yhuan416/linux-5.15.24, the 5.17-rc5 board port dunli/linux-5.17 whose drivers/pci/msi/ is 5.17.0's,
+  6.12.19 wishday/linux-6.12.y). (1) pci_free_irq_vectors is pci_disable_msix(dev) THEN pci_disable_msi(dev), each
+  with its own flag test and, from 5.17, its own msi_lock_descs (reading ``kernel.msi.free-vectors-both``): msidbg
+  called the one whose flag was set, under one lock it held across both. The same events unless another CPU set
+  msi_enabled between the two: 5.17+'s msi_capability_init sets it early (c7ecb95ca6a8) and sleeps on the mutex the
+  free holds; the freeing task takes the mutex again first (the woken waiter has no handoff yet) and pci_msi_shutdown
+  finds no descriptor -- WARN_ON_ONCE(!desc), then a NULL dereference: the task oopses holding the mutex and the
+  enable sleeps for ever (reading ``kernel.msi.shutdown-no-desc``; tests/kernel29 c04 changes: it got MSI with one
+  vector). The enable's early flag is set once, before the wait (the step that waits set it again at every poll).
+  (2) msi_capability_init starts with pci_msi_set_enable(dev, 0) in every release read (reading
+  ``kernel.msi.disable-during-setup``): one Message Control read and write before the descriptor, so every MSI set-up
+  has one more config write (1 us on bare metal, a trapped read and write on xen-hvm), and an Enable that firmware or
+  a previous driver left set goes off: the final Enable write is a 0 -> 1 transition again (msi-latch-on-enable
+  latches the new message; tests/kernel32 d01: 3 delivered, were lost). (3) handle_edge_irq parks an edge of an irq
+  started without an action (enable_irq after free_irq) as it parks one of a disabled irq -- 'irqd_irq_disabled() ||
+  !desc->action': IRQS_PENDING, mask_ack_irq, no handler (reading ``kernel.entry.edge-no-action``; the Xen pirq flow
+  too); msidbg ran an action-less 'handler' and counted the signal lost there (tests/kernel32 a01, 4.14: the edge is
+  replayed to the next request_irq). (4) poll_spurious_irqs' stop stays the model's rule and is shown to lose
+  nothing (reading ``kernel.intx.poll-idempotent``: every later poll finds the same world). Read and not modelled:
+  pci_intx_for_msi writes every function's Interrupt Disable, pin or not (``kernel.intx.for-msi``; the write moves
+  903 of 1066 test scenario runs: a lead). Shipped goldens: every run with an MSI set-up gains its write
+  (msi-torn-affinity-update and its -maskable / -plug-race / -remapped, marvell-nvme-msi-blocked(-late),
+  intx-nobody-cared(-claimed), explore-msi-torn(-plug-race, -remapped): +1 event, the same outcomes); in
+  explore-msi-torn-maskable the xHCI's vector, assigned 1 us later, lands on CPU3 (was CPU1) and no move meets a
+  busy vector (ordered 934 -> 644 events, random 1158 -> 953; 200 of 200 delivered either way); the Xen goldens change
+  their provenance digest only (pci_free_irq_vectors' frames). Held-out files re-timed by the set-up's length
+  (their runs otherwise as written): heldout h03, h16 (+1 us), heldout18 g05 x2, lockq23 x01/x02 (+25 us).
 """
 
 from __future__ import annotations

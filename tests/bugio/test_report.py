@@ -153,7 +153,7 @@ def test_block_claiming_a_huge_size_is_refused_before_inflating(tmp_path: Path) 
 
 def test_a_scenario_is_run_to_its_first_armed_hit_first() -> None:
     text = render(str(ROOT / "scenarios" / "msi-torn-affinity-update.yaml"))
-    assert "  msi-torn-message at event 1313 of 1313, 0.000403000s" in text
+    assert "  msi-torn-message at event 1314 of 1314, 0.000403000s" in text
     assert "msidbg run msi-torn-affinity-update.yaml --headless --stop-at-break" in text
 
 

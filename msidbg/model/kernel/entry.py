@@ -371,7 +371,10 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         if not flow_fast(desc, me) and not may_run(k, desc, loc):
             return
         desc.lock = me
-        if desc.disabled:    # IRQD_IRQ_DISABLED (disable_irq, irq_shutdown): the one test added here
+        if desc.disabled or desc.action is None:
+            # 'if (irqd_irq_disabled(&desc->irq_data) || !desc->action)' (disable_irq, irq_shutdown; or started
+            # without an action: enable_irq after free_irq): IRQS_PENDING, mask_ack_irq, out -- the one test
+            # added here (kernel32: the !action half was missing, reading kernel.entry.edge-no-action)
             park(k, desc, loc)
             return
     elif loc["deferred"] == 1:      # mask_ack_irq: mask_irq first (a visible write unless masked)
@@ -1022,7 +1025,8 @@ def hand_over(k: Any, desc: Any, src: list[list[Any]], ip: int = -1, parked: boo
     if parked:
         if desc.action is None:
             k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (shut down by free_irq)
-        state = "disabled" if desc["started"] else "shut down (no action: never requested, or freed)"
+        state = ("shut down (no action: never requested, or freed)" if not desc["started"] else "disabled"
+                 if desc.disabled else "started without an action (enable_irq after free_irq)")
         note = f"irq {irq} {state}: IRQS_PENDING ({n} signal(s) wait for check_irq_resend)"
     else:
         note = f"irq {irq} in progress on CPU{desc['inprogress'] if ip < 0 else ip}: IRQS_PENDING " \
@@ -1035,13 +1039,16 @@ def hand_over(k: Any, desc: Any, src: list[list[Any]], ip: int = -1, parked: boo
 
 def park(k: Any, desc: Any, loc: dict[str, Any]) -> None:
     """handle_edge_irq on a disabled irq (``irqd_irq_disabled``: disable_irq's irq_disable, or
-    irq_shutdown): ``desc->istate |= IRQS_PENDING; mask_ack_irq(desc); goto out_unlock`` -- the action
-    does not run. IRQS_PENDING is one bit: the edges it stands for (``desc["pending_src"]``) are
+    irq_shutdown) or one without an action (``!desc->action``: started by an enable_irq after free_irq):
+    ``desc->istate |= IRQS_PENDING; mask_ack_irq(desc); goto out_unlock`` -- no action runs, no kstat. IRQS_PENDING is one bit: the edges it stands for (``desc["pending_src"]``) are
     replayed together by check_irq_resend when the irq is enabled (enable_irq, or irq_startup).
     The mask (a lazily disabled irq is still unmasked) and the ack follow as the next steps of
     ``ack``, as for an edge ``defer`` leaves to another CPU. Emits ``irq.pending``."""
     from msidbg.model.kernel.disable import IRQ_PENDING  # (disable.py imports this module)
-    if desc["started"]:     # disabled by disable_irq (else shut down: hand_over links free_irq's removal)
+    no_action = not desc.disabled and desc.action is None
+    if no_action:           # started without an action (enable_irq after free_irq): free_irq's removal
+        k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, desc.irq))
+    elif desc["started"]:   # disabled by disable_irq (else shut down: hand_over links free_irq's removal)
         k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc.irq))
     desc["pending"] = True
     desc["replay"] = -1
@@ -1063,7 +1070,7 @@ def park(k: Any, desc: Any, loc: dict[str, Any]) -> None:
             k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, desc.irq), 1,
                              note=f"irq {desc.irq} {'disabled' if desc['started'] else 'shut down'}: IRQS_PENDING "
                              "(the message msi_set_affinity retriggered here waits for check_irq_resend)")
-    why = "disabled" if desc["started"] else "shut down"
+    why = "no action" if no_action else "disabled" if desc["started"] else "shut down"
     k.ev(IRQ_PENDING, desc.dev, desc.irq, n, k.s(why))
     k.again()
 

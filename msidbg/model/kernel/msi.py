@@ -484,13 +484,27 @@ def msi_update_mask(k: Any, dev: str, clear: int, set_: int) -> None:
 
 
 @msi_init.step
+def msi_disable_setup(k: Any, loc: dict[str, Any]) -> None:
+    """'pci_msi_set_enable(dev, 0); /* Disable MSI during set up */' -- msi_capability_init's first statement in
+    every release read (4.13.9, 5.15.24; 5.17-rc5 and 6.12.19 after the multi-MSI early reject, which msidbg
+    makes in __pci_enable_msi_range): read Message Control, clear Enable, write it back, whatever Enable was
+    (reading ``kernel.msi.disable-during-setup``). An Enable that firmware, a previous driver or a failed
+    teardown left set goes off here, so the function signals no MSI with a half-written message during the
+    set-up, and the final Enable write is a 0 -> 1 transition again (``msi-latch-on-enable`` latches the new
+    message). From c7ecb95ca6a8 (``msi_enabled_early``) msi_enabled is set right after, once: before
+    msi_lock_descs, which a concurrent enable or disable may make this task sleep on (the step after)."""
+    cur = ctrl_read(k, loc["dev"], "msi_ctrl")
+    pci.cfg_write(k, loc["dev"], MSI_CTRL, cur & ~MSI_ENABLE, 2)
+    if sw(k, "msi_enabled_early"):       # c7ecb95ca6a8: 'mark it enabled so that setup code can evaluate it'
+        pci.pdev(k, loc["dev"])["msi_enabled"] = True
+
+
+@msi_init.step
 def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
     """msi_setup_msi_desc, then 'all MSIs are unmasked by default; mask them all' -- every
     vector the device is capable of. msi_setup_msi_desc reads Message Control first (a trapped read
     on xen-hvm passthrough; what it caches, can_mask and multi_cap, are ``reg`` reads after it)."""
     p = pci.pdev(k, loc["dev"])
-    if sw(k, "msi_enabled_early"):       # c7ecb95ca6a8: 'mark it enabled so that setup code can evaluate it'
-        p["msi_enabled"] = True
     if lock_in_setup(k):
         # 5.17+: msi_lock_descs after the flag (a concurrent enable that passed the flag test sleeps here);
         # then msi_setup_msi_desc's msi_add_msi_desc inserts index 0 (xa_insert): stored already -- another
@@ -1034,35 +1048,70 @@ free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_m
 
 @free_vectors.step
 def which(k: Any, loc: dict[str, Any]) -> None:
-    """pci_free_irq_vectors: pci_disable_msix, then pci_disable_msi, each of which tests its flag
-    ('if (!pci_msi_enable || !dev || !dev->msix_enabled) return;') BEFORE msi_lock_descs (5.17+; before
-    5512c5eaf533 there is no lock at all). So with neither flag set -- an INTx 'allocation', or another CPU's
-    enable that has not set its flag yet -- it returns at once, whoever holds the lock (reading
-    ``kernel.msi.free-vectors-flag-first``; kernel29's lead: the model took the lock first and refused with
-    -EBUSY while another CPU's enable held it)."""
+    """pci_free_irq_vectors is 'pci_disable_msix(dev); pci_disable_msi(dev);' in every release read (4.13.9, 5.15.24,
+    5.17-rc5, 6.12.19): two calls, each of which tests its own flag ('if (!pci_msi_enable || !dev ||
+    !dev->msix_enabled) return;') BEFORE msi_lock_descs (5.17+; before 5512c5eaf533 there is no lock at all) and
+    takes and drops the lock itself (reading ``kernel.msi.free-vectors-both``; kernel32: msidbg called the one
+    whose flag was set under one lock held across both). With neither flag set -- an INTx 'allocation', or
+    another CPU's enable that has not set its flag yet -- both return at once, whoever holds the lock (reading
+    ``kernel.msi.free-vectors-flag-first``)."""
     p = pci.pdev(k, loc["dev"])
-    if not (p["msix_enabled"] or p["msi_enabled"]):
-        if p["mode"] == "intx" and p["lock"] in (-1, k.cpu_id):
-            p["mode"], p["descs"] = None, []    # an INTx 'allocation' holds nothing: INTx stays enabled
-        k.ret(0)
-        return
-    if not lock_descs(k, loc["dev"]) or refuse_in_use(k, p, loc["dev"], unlock=True):
-        return
-    if p["msix_enabled"]:
-        k.call("pci_disable_msix", dev=loc["dev"])
-    elif p["msi_enabled"]:
-        k.call("pci_disable_msi", dev=loc["dev"])
-    else:   # (the flag went while this CPU waited for the lock: nothing left to disable)
-        unlock_ret(k, loc["dev"], 0)
+    if not (p["msix_enabled"] or p["msi_enabled"]) and p["mode"] == "intx" and p["lock"] in (-1, k.cpu_id):
+        p["mode"], p["descs"] = None, []    # an INTx 'allocation' holds nothing: INTx stays enabled
+    k.call("pci_disable_msix", dev=loc["dev"])
+
+
+@free_vectors.step
+def then_msi(k: Any, loc: dict[str, Any]) -> None:
+    """pci_disable_msi after pci_disable_msix has returned (and, 5.17+, unlocked): its flag is tested now. MSI-X
+    was on: MSI is off (__pci_enable_msi_range refuses MSI while MSI-X is enabled), unless another CPU's
+    msi_capability_init set msi_enabled meanwhile (c7ecb95ca6a8's early flag, while it sleeps on the mutex this
+    CPU held): then this CPU takes the lock first and shuts down an MSI with no descriptor (``msi_begin``)."""
+    loc["first"] = loc["ret"]
+    k.call("pci_disable_msi", dev=loc["dev"])
 
 
 @free_vectors.step
 def freed(k: Any, loc: dict[str, Any]) -> None:
-    unlock_ret(k, loc["dev"], loc["ret"])
+    """void in the kernel; msidbg's value is the first refusal (-EBUSY) or oops (-EFAULT) of the two, else 0."""
+    k.ret(loc["first"] or loc["ret"])
 
 
-disable_msix = program("pci_disable_msix", "pci_msix_shutdown + free_msi_irqs", source=S.MSIX_INIT)
-disable_msi = program("pci_disable_msi", "pci_msi_shutdown + free_msi_irqs", source=S.MSI_CORE)
+disable_msix = program("pci_disable_msix", "flag test, msi_lock_descs, pci_msix_shutdown, free_msi_irqs, unlock",
+                       source=(S.MSIX_INIT, S.FREE_VECTORS))
+disable_msi = program("pci_disable_msi", "flag test, msi_lock_descs, pci_msi_shutdown, free_msi_irqs, unlock",
+                      source=(S.MSI_CORE, S.FREE_VECTORS))
+
+
+def _disable_begin(k: Any, loc: dict[str, Any], flag: str) -> bool:
+    """pci_disable_msix / pci_disable_msi up to pci_msi[x]_shutdown's own flag test: 'if (!pci_msi_enable || !dev
+    || !dev->msi[x]_enabled) return;' (tested once: a CPU that then sleeps on the mutex does not test it again),
+    msi_lock_descs (5.17+: sleeps while another CPU holds it; before 5.17 there is none and a concurrent caller
+    runs unserialised, kernel.msi.enable-unserialised / kernel33), msidbg's refusal of a teardown under another CPU's use of an irq,
+    then pci_msi[x]_shutdown's test of the flag under the lock. True: go on with the shutdown."""
+    dev = loc["dev"]
+    p = pci.pdev(k, dev)
+    if "tested" not in loc:
+        if not p[flag]:
+            k.ret(0)
+            return False
+        loc["tested"] = 1
+    if not lock_descs(k, dev) or refuse_in_use(k, p, dev, unlock=True):
+        return False
+    if not p[flag]:
+        # the flag went while this CPU slept on the mutex (another CPU's failed set-up cleared it):
+        # pci_msi[x]_shutdown returns at once, and free_msi_irqs frees whatever descriptors are left
+        if p["descs"] and p["mode"] != "intx":
+            k.goto("shutdown_free")
+        else:
+            unlock_ret(k, dev, 0)
+        return False
+    return True
+
+
+@disable_msix.step
+def msix_begin(k: Any, loc: dict[str, Any]) -> None:
+    _disable_begin(k, loc, "msix_enabled")
 
 
 @disable_msix.step
@@ -1080,7 +1129,7 @@ def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
                        "pci_msi_ignore_mask check (446a98b19fd6 .. 9c8e9c9681a0) and a Xen PV guest has no write "
                        "access to the MSI-X table; the task oopses (msidbg ends pci_disable_msix here)",
                        -EFAULT, loc["dev"])
-                k.ret(-EFAULT)
+                unlock_ret(k, loc["dev"], -EFAULT)
                 return
             chip_mask(k, desc, True)
         loc["i"] = i + 1
@@ -1102,6 +1151,11 @@ def msix_intx_on(k: Any, loc: dict[str, Any]) -> None:
 
 
 @disable_msi.step
+def msi_begin(k: Any, loc: dict[str, Any]) -> None:
+    _disable_begin(k, loc, "msi_enabled")
+
+
+@disable_msi.step
 def msi_shutdown(k: Any, loc: dict[str, Any]) -> None:
     cur = ctrl_read(k, loc["dev"], "msi_ctrl")
     pci.cfg_write(k, loc["dev"], MSI_CTRL, cur & ~MSI_ENABLE, 2)
@@ -1116,8 +1170,20 @@ def msi_intx_on(k: Any, loc: dict[str, Any]) -> None:
 
 @disable_msi.step
 def msi_shutdown_unmask(k: Any, loc: dict[str, Any]) -> None:
-    """'Return the device with MSI unmasked as initial states': every capable vector."""
-    msi_update_mask(k, loc["dev"], multi_mask(k, loc["dev"]), 0)
+    """'Return the device with MSI unmasked as initial states': every capable vector. From 5.17 the descriptor is
+    msi_first_desc(): none -- another CPU's msi_capability_init set msi_enabled (c7ecb95ca6a8) and sleeps on the
+    mutex before msi_setup_msi_desc -- is 'if (!WARN_ON_ONCE(!desc))', then 'dev->irq =
+    desc->pci.msi_attrib.default_irq' dereferences NULL: the task oopses holding msi_lock_descs, which the
+    sleeping enable then waits for for ever (reading ``kernel.msi.shutdown-no-desc``)."""
+    dev = loc["dev"]
+    if not pci.pdev(k, dev)["descs"]:
+        k.note("WARNING in pci_msi_shutdown: WARN_ON_ONCE(!desc); then BUG: kernel NULL pointer dereference "
+               "(dev->irq = desc->pci.msi_attrib.default_irq): msi_enabled was another CPU's msi_capability_init's "
+               "early flag, its descriptor not set up yet; the task oopses holding msi_lock_descs (msidbg ends "
+               "pci_disable_msi here)", -EFAULT, dev)
+        k.ret(-EFAULT)
+        return
+    msi_update_mask(k, dev, multi_mask(k, dev), 0)
 
 
 def shutdown_free(k: Any, loc: dict[str, Any]) -> None:
@@ -1125,7 +1191,7 @@ def shutdown_free(k: Any, loc: dict[str, Any]) -> None:
 
 
 def shutdown_done(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"])
+    unlock_ret(k, loc["dev"], loc["ret"])
 
 
 for _prog in (disable_msix, disable_msi):  # both end the same way: free the irqs, return

@@ -834,6 +834,81 @@ reading("kernel.msi.free-vectors-flag-first",
         quote="void pci_disable_msix(struct pci_dev *dev) { if (!pci_msi_enable || !dev || !dev->msix_enabled) "
         "return; msi_lock_descs(&dev->dev); pci_msix_shutdown(dev); free_msi_irqs(dev); msi_unlock_descs(&dev->dev); }",
         module=M + ".msi")
+#: kernel32: the trees read for pci_free_irq_vectors, msi_capability_init, pci_intx_for_msi / pci_intx and handle_edge_irq
+#: (each named by its Makefile; not cross-checked against a second import)
+T4139 = "read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9"
+T51524 = "read in yhuan416/linux-5.15.24 at 0ea83df2, whose Makefile is 5.15.24"
+T517 = ("read in dunli/linux-5.17 at a5835cac, a 5.17-rc5 board port whose drivers/pci/msi/ is a 5.17.0 import's "
+        "(audit24)")
+T61219 = "read in wishday/linux-6.12.y at 21ae40e8, whose Makefile is 6.12.19"
+FREE_BOTH = (Source(L, "v4.13.9", "drivers/pci/msi.c", "pci_free_irq_vectors / pci_disable_msix / pci_disable_msi / "
+                    "pci_msix_shutdown / pci_msi_shutdown", f"4.10..5.16 ({T4139}; no lock)"),
+             Source(L, "v5.15.24", "drivers/pci/msi.c", "pci_free_irq_vectors / pci_disable_msix / pci_disable_msi",
+                    f"..5.16 ({T51524})"),
+             Source(L, "v5.17", "drivers/pci/msi/msi.c", "pci_free_irq_vectors / pci_disable_msix / pci_disable_msi "
+                    "(msi_lock_descs each)", f"5.17.. ({T517})"),
+             Source(L, "v6.12.19", "drivers/pci/msi/api.c", "pci_free_irq_vectors / pci_disable_msix / "
+                    "pci_disable_msi", f"6.2.. ({T61219})"))
+reading("kernel.entry.edge-no-action",
+        "handle_edge_irq tests 'irqd_irq_disabled(&desc->irq_data) || !desc->action' after irq_may_run, the same "
+        "in every release read (4.13.9, 5.15.24, 6.12.19): an irq started without an action -- an enable_irq after "
+        "free_irq re-starts it (__enable_irq's irq_startup; before 4.15 __irq_startup activates it again, so its "
+        "message carries a vector) -- makes the edge IRQS_PENDING, mask_ack_irq masks and acks it, no action runs "
+        "and kstat is not counted; a later request_irq's irq_startup (started: irq_enable) replays it through "
+        "check_irq_resend. msidbg tested only the disabled half (ack, EOI, then an action-less 'handler' that "
+        "counted the signal lost). The Xen pirq chip's handle_edge_irq takes the same test.",
+        source=(Source(L, "v4.13.9", "kernel/irq/chip.c", "handle_edge_irq / __irq_startup (irq_domain_activate_irq)",
+                       f"all ({T4139})"),
+                Source(L, "v5.15.24", "kernel/irq/chip.c", "handle_edge_irq", f"all ({T51524})"),
+                Source(L, "v6.12.19", "kernel/irq/chip.c", "handle_edge_irq / __irq_startup ('Warn if this "
+                       "interrupt is not activated but try nevertheless')", f"4.15.. ({T61219})")),
+        module=M + ".entry",
+        quote="/* If its disabled or no action available then mask it and get out of here. */ if "
+        "(irqd_irq_disabled(&desc->irq_data) || !desc->action) { desc->istate |= IRQS_PENDING; mask_ack_irq(desc); "
+        "goto out_unlock; } kstat_incr_irqs_this_cpu(desc);")
+reading("kernel.msi.free-vectors-both",
+        "pci_free_irq_vectors calls pci_disable_msix and then pci_disable_msi in every release read (4.13.9, 5.15.24, "
+        "5.17, 6.12.19); each tests its own flag and, from 5.17, takes and drops msi_lock_descs itself, so MSI's flag "
+        "is tested only after pci_disable_msix has unlocked. msidbg called the one whose flag was set under one lock "
+        "it held across both: the same events unless another CPU set msi_enabled meanwhile -- 5.17+'s "
+        "msi_capability_init sets it early (c7ecb95ca6a8) and then sleeps on the mutex the free holds; the freeing "
+        "task, still running, takes the mutex again before the woken waiter (a waiter asks for a handoff only after it "
+        "woke and failed to take it), and shuts down an MSI without a descriptor (kernel.msi.shutdown-no-desc).",
+        source=FREE_BOTH, module=M + ".msi",
+        quote="void pci_free_irq_vectors(struct pci_dev *dev) { pci_disable_msix(dev); pci_disable_msi(dev); } ... "
+        "void pci_disable_msi(struct pci_dev *dev) { if (!pci_msi_enable || !dev || !dev->msi_enabled) return; "
+        "msi_lock_descs(&dev->dev); pci_msi_shutdown(dev); free_msi_irqs(dev); msi_unlock_descs(&dev->dev); }")
+reading("kernel.msi.shutdown-no-desc",
+        "From 5.17 pci_msi_shutdown clears MSI Enable, clears INTx Disable (pci_intx_for_msi(dev, 1)) and msi_enabled, "
+        "then takes msi_first_desc(): with no descriptor -- msi_enabled was another CPU's early flag, its set-up "
+        "asleep on the mutex before msi_setup_msi_desc -- WARN_ON_ONCE(!desc) fires and the next line dereferences "
+        "NULL (desc->pci.msi_attrib.default_irq): the task oopses holding msi_lock_descs, and the sleeping enable "
+        "never gets it. msidbg notes the WARN and the oops, ends pci_disable_msi with -EFAULT and keeps the mutex held.",
+        source=(Source(L, "v5.17", "drivers/pci/msi/msi.c", "pci_msi_shutdown / msi_capability_init",
+                       f"5.17.. ({T517})"),
+                Source(L, "v6.12.19", "drivers/pci/msi/msi.c", "pci_msi_shutdown", f"6.2.. ({T61219})")),
+        module=M + ".msi",
+        quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); dev->msi_enabled = 0; ... desc = "
+        "msi_first_desc(&dev->dev, MSI_DESC_ALL); if (!WARN_ON_ONCE(!desc)) pci_msi_unmask(desc, "
+        "msi_multi_mask(desc)); /* Restore dev->irq to its default pin-assertion IRQ */ dev->irq = "
+        "desc->pci.msi_attrib.default_irq;")
+reading("kernel.msi.disable-during-setup",
+        "msi_capability_init starts with pci_msi_set_enable(dev, 0) in every release read (4.13.9, 5.15.24, 5.17, "
+        "6.12.19; from 6.2 after the multi-MSI early reject, which msidbg makes in __pci_enable_msi_range): read "
+        "Message Control, clear Enable, write it -- unconditionally, one config write per set-up -- before the "
+        "descriptor, the masks, the irqs and the message; from c7ecb95ca6a8 msi_enabled is set right after it and "
+        "before msi_lock_descs. An Enable left set (firmware, a previous driver, a teardown that oopsed) is cleared "
+        "there, so the final pci_msi_set_enable(dev, 1) is a 0 -> 1 transition. msidbg's set-up had no such write.",
+        source=(Source(L, "v4.13.9", "drivers/pci/msi.c", "msi_capability_init / pci_msi_set_enable (pci.h)",
+                       f"all ({T4139})"),
+                Source(L, "v5.15.24", "drivers/pci/msi.c", "msi_capability_init / pci_msi_set_enable", f"all ({T51524})"),
+                Source(L, "v5.17", "drivers/pci/msi/msi.c", "msi_capability_init", f"5.17.. ({T517})"),
+                Source(L, "v6.12.19", "drivers/pci/msi/msi.c", "msi_capability_init / pci_msi_set_enable",
+                       f"6.2.. ({T61219})")),
+        module=M + ".msi",
+        quote="pci_msi_set_enable(dev, 0); /* Disable MSI during set up */ ... (5.17:) /* Disable MSI during setup in "
+        "the hardware, but mark it enabled so that setup code can evaluate it. */ pci_msi_set_enable(dev, 0); "
+        "dev->msi_enabled = 1; ... msi_lock_descs(&dev->dev);")
 FREE_MSI_BUG = Source(L, "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16 (kernel.free_msi_busy: bug)")
 FREE_MSI_NOCHECK = Source(L, "9fb9eb4b59ac", "drivers/pci/msi/msi.c, kernel/irq/msi.c",
                           "free_msi_irqs -> pci_msi_teardown_msi_irqs -> __msi_domain_free_irqs "
@@ -1010,8 +1085,19 @@ reading("kernel.intx.for-msi",
         "Enable bit is cleared). pci_intx writes only when the bit changes. Modelled for devices with an "
         "INTx# pin (intx:) on bare metal; the kernel writes the bit of every device, but on one without intx: "
         "the model has no INTx side for it to change, and leaves the write out (its event logs stay as they "
-        "were before INTx was modelled).",
-        source=(INTX_FOR_MSI, PCI_INTX), module=M + ".intx",
+        "were before INTx was modelled). kernel32 confirmed in 4.13.9, 5.15.24 and 6.12.19 trees that neither "
+        "pci_intx_for_msi nor pci_intx looks at the pin (dev->irq, Interrupt Pin): the write is the model's "
+        "omission, not the kernel's. Making it (one config write at each enable and shutdown of a pinless "
+        "function, and dom0's pciback the same) moves 903 of the 1066 test scenario runs kernel32 swept: left as "
+        "a lead for a session that can re-pin the tests that time those runs.",
+        source=(INTX_FOR_MSI, PCI_INTX,
+                Source(L, "v4.13.9", "drivers/pci/msi.c + drivers/pci/pci.c", "pci_intx_for_msi / pci_intx",
+                       f"all ({T4139})"),
+                Source(L, "v5.15.24", "drivers/pci/msi.c + drivers/pci/pci.c", "pci_intx_for_msi / pci_intx",
+                       f"all ({T51524})"),
+                Source(L, "v6.12.19", "drivers/pci/msi/msi.c + drivers/pci/pci.c", "pci_intx_for_msi / pci_intx "
+                       "(the devres restore split out: 'if (new == pci_command) return;')", f"6.12.. ({T61219})")),
+        module=M + ".intx",
         quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); ... if (enable) new = pci_command & "
         "~PCI_COMMAND_INTX_DISABLE; else new = pci_command | PCI_COMMAND_INTX_DISABLE; if (new != pci_command) "
         "pci_write_config_word(pdev, PCI_COMMAND, new);")
@@ -1099,9 +1185,33 @@ reading("kernel.intx.poll-bound",
         "the spin for ever). The timer softirq runs on the CPU that "
         "armed it once that CPU is out of hardirq with interrupts on. audit15: the first sentence is the source's "
         "(poll_spurious_irqs re-arms unconditionally); the stop is the model's termination rule, so the reading "
-        "stays hypothetical.", status="hypothetical", source=(SPURIOUS_REARM, SPURIOUS_POLL),
+        "stays hypothetical. kernel32 read why the stop loses nothing (kernel.intx.poll-idempotent): with nothing "
+        "else scheduled no condition can arise, and a poll changes only what its handlers clear and IRQS_PENDING, "
+        "so every poll after the last one msidbg runs finds the same world and changes nothing in it.",
+        status="hypothetical", source=(SPURIOUS_REARM, SPURIOUS_POLL),
         quote="out: atomic_dec(&irq_poll_active); mod_timer(&poll_spurious_irq_timer, jiffies + "
         "POLL_SPURIOUS_IRQ_INTERVAL); }", module=M + ".intx")
+reading("kernel.intx.poll-idempotent",
+        "A poll changes nothing but what the handlers it runs clear: try_one_irq goes out for a per-CPU, nested-thread "
+        "or polled irq, one without a shared action, or one in progress elsewhere (IRQS_PENDING only), and otherwise "
+        "runs handle_irq_event under IRQS_POLL_INPROGRESS -- which clears IRQS_PENDING, runs every action, and whose "
+        "note_interrupt returns at once for such a poll (no irqs_unhandled, no irq_count, no kstat: the flow "
+        "handler counts those) -- and poll_spurious_irqs re-arms the timer. The same in 4.13.9, 5.15.24 and 6.12.19. "
+        "So once a poll has run with nothing else scheduled (no device signal, no task, no timer), every later poll "
+        "finds each handler's condition clear and returns IRQ_NONE: the world is a fixed point of the polls, and "
+        "msidbg's stop (kernel.intx.poll-bound) ends the run at a state the kernel keeps for ever (tests/test_kernel32: "
+        "16 more polls leave every outcome of intx-nobody-cared as it was).",
+        source=(Source(L, "v4.13.9", "kernel/irq/spurious.c", "poll_spurious_irqs / try_one_irq / note_interrupt",
+                       f"all ({T4139})"),
+                Source(L, "v5.15.24", "kernel/irq/spurious.c", "poll_spurious_irqs / try_one_irq / note_interrupt",
+                       f"all ({T51524})"),
+                Source(L, "v6.12.19", "kernel/irq/spurious.c + kernel/irq/handle.c", "poll_spurious_irqs / try_one_irq "
+                       "/ note_interrupt / handle_irq_event_percpu", f"all ({T61219})")),
+        module=M + ".intx",
+        quote="desc->istate |= IRQS_POLL_INPROGRESS; do { if (handle_irq_event(desc) == IRQ_HANDLED) ret = IRQ_HANDLED; "
+        "... } while ((desc->istate & IRQS_PENDING) && action); ... void note_interrupt(struct irq_desc *desc, "
+        "irqreturn_t action_ret) { ... if (desc->istate & IRQS_POLL_INPROGRESS || irq_settings_is_polled(desc)) "
+        "return;")
 SOFTLOCKUP = Source(L, "v6.6", "kernel/watchdog.c", "watchdog_timer_fn (is_softlockup: 'BUG: soft lockup - "
                     "CPU#%d stuck for %us!'; the stuck task goes on spinning)", "all")
 QSPINLOCK = Source(L, "v6.6", "kernel/locking/qspinlock.c + kernel/irq/handle.c",

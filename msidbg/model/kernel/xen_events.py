@@ -557,7 +557,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         if not _flow_fast(desc, me) and "moved" not in loc and not entry.may_run(k, desc, loc):
             return
         desc.lock = me
-        if desc.disabled:    # IRQD_IRQ_DISABLED: IRQS_PENDING, mask_ack_pirq (entry.park)
+        if desc.disabled or desc.action is None:    # IRQD_IRQ_DISABLED or !desc->action: IRQS_PENDING, mask_ack_pirq
             entry.park(k, desc, loc)
             return
     elif loc["deferred"] == 1:      # mask_ack_pirq: disable_dynirq first
