@@ -1673,6 +1673,16 @@ Revisions:
   6.1 ms tickle preempts at once, was 8.0049 ms), c02 (4.9: switch at the ratelimit's end, 7.0008 ms), c03 (4.7.0
   spinner: no yield hook, free_irq done 8.1041 ms, was 7.1455). A sweep of the 84 files in tests/ and scenarios/
   with a vcpu_migrate or a guest_tick against 7b2e4006: every event sequence identical. tests/test_xen34.py.
+  (reconcile) 5.17+'s msix_setup_msi_descs reads a descriptor's Vector Control (readl, when it reads one) before its
+  msi_add_msi_desc / msi_insert_msi_desc (5.17.0-rc5 tree dunli/linux-5.17 a5835cacd, 6.12.19 tree
+  wishday/linux-6.12.y 21ae40e85; reading ``kernel.msi.enable-insert-busy``): a second enable that slept on
+  msi_lock_descs and finds index 0 stored now makes the read, then the -EBUSY, as two steps. Both in one step
+  raised 'EngineError: step N emitted 2 events' (hardening31's tests/hardening31/engine-two-events-x42: Xen 4.2,
+  three probes and an alloc_vectors of one function; it now runs to the end: the alloc_vectors' out_free destroys
+  pirq 101, the first probe's request_irq is -EINVAL, the second probe binds pirq 100). No run that completed
+  before changes. The merged lanes' pinned timings re-derived under the combined model (no model change):
+  tests/xen33 a03 (audit25's pre-4.8 rate-limited yield meets xen33's spinner: take_cpu_down 6.004416 ms),
+  tests/heldout_xen31 x30 (xen33's PV spinner: offline 28.5162 ms) and x38 (schedule-in 8.004848 ms).
 """
 
 from __future__ import annotations
