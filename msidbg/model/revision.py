@@ -1680,7 +1680,12 @@ Revisions:
   raised 'EngineError: step N emitted 2 events' (hardening31's tests/hardening31/engine-two-events-x42: Xen 4.2,
   three probes and an alloc_vectors of one function; it now runs to the end: the alloc_vectors' out_free destroys
   pirq 101, the first probe's request_irq is -EINVAL, the second probe binds pirq 100). No run that completed
-  before changes. The merged lanes' pinned timings re-derived under the combined model (no model change):
+  before changes. Provenance (no event moves): before 5.17 a concurrent enable's populate_msi_sysfs -EEXIST is
+  where the action's error starts (out_free / out_disable hand it on) and it links the action whose unserialised
+  enable made the 'msi_irqs' group (new link ``sysfs-made``; ``Prov.sysfs_by``, no world field): heldout_why15 e01
+  and heldout_why16 c01 (5.16) reach the other CPU's enable through the call 5.17 removed; their diffs and
+  test_why_held11's q12 pair part at msix_capability_init's early msix_enabled (they parted at kernel31's stand-in
+  lock, which kernel33 removed). The merged lanes' pinned timings re-derived under the combined model (no model change):
   tests/xen33 a03 (audit25's pre-4.8 rate-limited yield meets xen33's spinner: take_cpu_down 6.004416 ms),
   tests/heldout_xen31 x30 (xen33's PV spinner: offline 28.5162 ms) and x38 (schedule-in 8.004848 ms).
 """
