@@ -132,12 +132,13 @@ def test_diff_at_both_can_mask_boundaries_parts_at_the_vector_control_read() -> 
     a, b = _run("q12-canmask-fire-before-request-k516"), _run("q12-canmask-fire-before-request-k517")
     r = a.diff(b)
     assert [r.first.a_info["kind"], r.first.b_info["kind"]] == ["cfg.write", "cfg.write"]
-    # (kernel33, revision 19: before 5.17 msidbg takes no stand-in lock -- the kernel has none -- so both sides
-    # are at the same step, msix_capability_init's MSI-X Enable write, and the only state that differs is
-    # c7ecb95ca6a8's early pci_dev::msix_enabled; revision 18 had 5.16's side at check_msix with the stand-in)
+    # (kernel31, revision 18, parted at 5.16's check_msix, where msidbg's stand-in lock was taken; kernel33 removed the
+    # stand-in -- no lock before 5512c5eaf533 -- so both sides are msix_capability_init's Enable write again and only
+    # the early msix_enabled differs: reconcile)
     assert r.first.a_info["stack"][0] == "msix_capability_init+ctrl_enable"
     assert r.first.b_info["stack"][0] == "msix_capability_init+ctrl_enable"
     assert r.first.paths == [{"path": "kernel.pci.nic0.msix_enabled", "a": False, "b": True}]
+    assert r.first.switches["msi_descs_lock"] == {"a": "none", "b": "mutex"}
     assert r.first.switches["msi_enabled_early"] == {"a": False, "b": True}
     assert r.first.switches["msix_ctrl_read_can_mask"] == {"a": True, "b": "cannot-mask"}
     for a_name, b_name, reads in (("k60", "k61", "b"),):

@@ -176,27 +176,40 @@ def test_q01_diff_parts_at_qemus_command_write() -> None:
 
 
 def test_e01_the_refused_enable_links_the_other_cpus_enable() -> None:
-    """CPU1's alloc_vectors (150 ns after the probe) reaches msix_capability_init first; the probe's enable is refused:
-    -EBUSY on 5.16 (msi_lock_descs' stand-in), -EINVAL on 5.17 (msix_enabled set at msix_capability_init's start,
-    c7ecb95ca6a8). Both errors link the alloc_vectors action (a new link: the error named its own action only)."""
-    for name, ev, err in [("e01-concurrent-enable-nvme-eth-3cpu-k516", 11, -16),
-                          ("e01-concurrent-enable-nvme-eth-3cpu-k517", 14, -22)]:
-        h, why = _why(name, "probe-failed", "probe on nvme0")
-        assert _chain(why) == [(h.event, "action.done", "actions[0].result"), (ev, "kernel", "actions[0].error"),
-                               (5, "action.start", "actions[1]")], name
-        assert why.chain[1].value == err and why.chain[1].stack[0] == "pci_enable_msix_range+check_msix"
-        assert why.chain[2].relation == "refused while another CPU set up the device's MSI state, in"
+    """CPU1's alloc_vectors (150 ns after the probe) reaches msix_capability_init first. On 5.17 the probe's enable is
+    refused: -EINVAL (msix_enabled set at msix_capability_init's start, c7ecb95ca6a8), linking the alloc_vectors
+    action. On 5.16 (kernel33: no msi_lock_descs before 5512c5eaf533, both enables run -- the -EBUSY was msidbg's
+    stand-in) the probe fails at its populate_msi_sysfs: the 'msi_irqs' group alloc_vectors' enable made is -EEXIST
+    (reconcile: the error starts there, out_free / out_disable only hand it on, and links the action that made the
+    group -- the unserialised enable 5.17's lock keeps apart, and the call 5.17 removed from the enable)."""
+    h, why = _why("e01-concurrent-enable-nvme-eth-3cpu-k516", "probe-failed", "probe on nvme0")
+    assert _chain(why) == [(h.event, "action.done", "actions[0].result"), (96, "kernel", "actions[0].error"),
+                           (5, "action.start", "actions[1]")]
+    assert why.chain[1].value == -17 and why.chain[1].stack[0] == "msix_capability_init+sysfs"
+    assert why.chain[2].relation == ("its 'msi_irqs' sysfs group already made by another CPU's unserialised enable "
+                                     "(populate_msi_sysfs), in")
+    s = _ran("e01-concurrent-enable-nvme-eth-3cpu-k516")
+    assert s.event(96).fields["what"].startswith("populate_msi_sysfs: sysfs: cannot create duplicate filename")
+    h, why = _why("e01-concurrent-enable-nvme-eth-3cpu-k517", "probe-failed", "probe on nvme0")
+    assert _chain(why) == [(h.event, "action.done", "actions[0].result"), (14, "kernel", "actions[0].error"),
+                           (5, "action.start", "actions[1]")]
+    assert why.chain[1].value == -22 and why.chain[1].stack[0] == "pci_enable_msix_range+check_msix"
+    assert why.chain[2].relation == "refused while another CPU set up the device's MSI state, in"
+    for name in ("e01-concurrent-enable-nvme-eth-3cpu-k516", "e01-concurrent-enable-nvme-eth-3cpu-k517"):
         assert _ran(name).event(5).fields == {"action": 1, "do": "alloc_vectors"}
 
 
-def test_e01_diff_parts_at_the_msi_lock_descs_stand_in() -> None:
-    """The first difference is CPU1's flag test: on 5.16 msidbg's stand-in for the missing lock is taken there, on
-    5.17 msi_lock_descs comes later, in msix_setup_interrupts (kernel31; it parted at msix_capability_init's early
-    msix_enabled before)."""
+def test_e01_diff_parts_at_the_early_msix_enabled() -> None:
+    """The first difference is CPU1's msix_capability_init Enable write: 5.17 sets msix_enabled there (c7ecb95ca6a8,
+    msi_enabled_early), 5.16 only at the end -- as PREDICTIONS.md predicted. (kernel31 / why30 parted earlier, at
+    CPU1's flag test, where msidbg's 5.16 stand-in for the missing lock was taken; kernel33 removed the stand-in:
+    before 5512c5eaf533 no lock is taken at all, and 5.17's msi_lock_descs comes later, in msix_setup_interrupts.)"""
     d = _first("e01-concurrent-enable-nvme-eth-3cpu-k516", "e01-concurrent-enable-nvme-eth-3cpu-k517")
     fd = d["first_divergence"]
     assert (fd["context"], fd["a"]["event"], fd["a"]["stack"][0], fd["state_only"]) == (
-        "cpu1.proc", 6, "pci_enable_msix_range+check_msix", True)
+        "cpu1.proc", 6, "msix_capability_init+ctrl_enable", True)
+    assert fd["paths"] == ["kernel.pci.nvme0.msix_enabled"]
+    assert fd["switches"]["msi_enabled_early"] == {"a": False, "b": True}
     assert fd["switches"]["msi_descs_lock"] == {"a": "none", "b": "mutex"} and d["same_outcome"] is False
 
 

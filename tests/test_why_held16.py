@@ -139,17 +139,27 @@ C516, C517 = "c01-double-enable-nvme-nic-hvm-3vcpu-k516", "c01-double-enable-nvm
 
 
 def test_c01_the_refusals_reach_the_enable_each_release_refuses_at() -> None:
-    """5.16 (no msi_lock_descs): msidbg's stand-in refuses vCPU 2's enable at check_msix, linking vCPU 0's enabling
-    action; 5.17: the second enable sleeps on the mutex, then xa_insert is -EBUSY and out_free / out_disable tear the
-    device down -- its error is out_disable's, and nvme0's signal after it is lost with MSI-X disabled by that
-    teardown's Message Control write (QEMU writing it through)."""
+    """5.16 (no msi_lock_descs before 5512c5eaf533; kernel33 replaced msidbg's -EBUSY stand-in at check_msix with the
+    real unserialised enable): both enables run through the trapped accesses, vCPU 2's populate_msi_sysfs makes the
+    'msi_irqs' group first and vCPU 0's is -EEXIST -- its error starts there (reconcile) and links vCPU 2's action,
+    whose enable made the group (what 5.17 serialises and no longer does in the enable); nvme0's signal is lost with
+    MSI-X disabled: vCPU 2's msix_capability_init ends with a read-modify-write of Message Control that keeps the
+    Enable vCPU 0's teardown cleared. 5.17: the second enable sleeps on the mutex, then xa_insert is -EBUSY and
+    out_free / out_disable tear the device down -- its error is out_disable's, and nvme0's signal after it is lost
+    with MSI-X disabled by that teardown's Message Control write (QEMU writing it through)."""
     s = _ran(C516)
     hit = next(h for h in s.armed_hits() if h.name == "probe-failed")
+    assert hit.detail.startswith("alloc_vectors on nvme0 returned E17 (-17)")
     why = s.why(hit)
-    assert _chain(why) == [(20, "action.done", "actions[2].result"), (18, "kernel", "actions[2].error"),
-                           (1, "action.start", "actions[1]")]
-    assert why.chain[1].stack[0] == "pci_enable_msix_range+check_msix"
-    assert why.chain[2].relation == "refused while another CPU set up the device's MSI state, in"
+    assert _chain(why) == [(327, "action.done", "actions[1].result"), (303, "kernel", "actions[1].error"),
+                           (6, "action.start", "actions[2]")]
+    assert why.chain[1].stack[0] == "msix_capability_init+sysfs" and why.chain[1].value == -17
+    assert why.chain[2].relation == ("its 'msi_irqs' sysfs group already made by another CPU's unserialised enable "
+                                     "(populate_msi_sysfs), in")
+    loss = s.why(next(h for h in s.armed_hits() if h.name == "irq-lost"))
+    assert _chain(loss) == [(339, "lost", "acct.nvme0.lost[0]"), (337, "msix.ctrl", "devices.nvme0.msix.ctrl"),
+                            (335, "guest", "cpus[2].ioreq"), (6, "action.start", "actions[2]")]
+    assert loss.chain[2].stack[0] == "msix_capability_init+clear_maskall"
     s = _ran(C517)
     hit = next(h for h in s.armed_hits() if h.name == "probe-failed")
     why = s.why(hit)
@@ -160,10 +170,15 @@ def test_c01_the_refusals_reach_the_enable_each_release_refuses_at() -> None:
     assert _chain(loss)[:2] == [(189, "lost", "acct.nvme0.lost[0]"), (187, "msix.ctrl", "devices.nvme0.msix.ctrl")]
 
 
-def test_c01_diff_parts_at_check_msix() -> None:
+def test_c01_diff_parts_at_the_early_msix_enabled() -> None:
+    """vCPU 0's msix_capability_init Enable write: 5.17 sets msix_enabled there (c7ecb95ca6a8). It parted at check_msix
+    while 5.16 took msidbg's stand-in lock there (kernel33 removed it: no lock before 5512c5eaf533)."""
     d = _diff(C516, C517)
-    assert _first(d) == ("cpu0.proc", 14, 14, "pci_enable_msix_range+check_msix", "pci_enable_msix_range+check_msix")
-    assert d["first_divergence"]["switches"]["msi_descs_lock"] == {"a": "none", "b": "mutex"}
+    assert _first(d) == ("cpu0.proc", 26, 26, "msix_capability_init+ctrl_enable", "msix_capability_init+ctrl_enable")
+    fd = d["first_divergence"]
+    assert fd["paths"] == ["kernel.pci.nvme0.msix_enabled"] and fd["state_only"] is True
+    assert fd["switches"]["msi_descs_lock"] == {"a": "none", "b": "mutex"}
+    assert fd["switches"]["msi_enabled_early"] == {"a": False, "b": True}
 
 
 WNO, WRL = "w01-boost-ratelimit-3vcpu-x411-norl", "w01-boost-ratelimit-3vcpu-x411-rl"

@@ -166,6 +166,9 @@ class Prov(Reader):
         #: port -> remote vCPU kicks scheduled for it and not yet arrived (``evtchn.kick``): a clear_evtchn of the port
         #: meanwhile is a node the kicked upcall links (``evtchn.clear``; why32)
         self.kicks: dict[int, int] = {}
+        #: device -> the action whose populate_msi_sysfs made its 'msi_irqs' group (before 5.17; ``msi.populate_sysfs``):
+        #: another enable's -EEXIST links it (reconcile)
+        self.sysfs_by: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

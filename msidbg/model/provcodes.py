@@ -339,6 +339,10 @@ D_CACHED_MSG = _c("cached-msg", False, "the device kept its older message: the k
 #: (why32) the guest's clear_evtchn of a port a remote vCPU was kicked for, made before that vCPU's upcall (the flow
 #: handler's ack on the port's vCPU, eoi_pirq): what the kicked upcall finds, if nothing else cleared it; writes nothing
 EVTCHN_CLEARED = _c("evtchn.cleared", True, "{who}: {note}", writes=False)
+#: (reconcile) before 5512c5eaf533 (5.17) an enable's populate_msi_sysfs that finds the device's 'msi_irqs' group made:
+#: the action whose unserialised enable made it (kernel33's -EEXIST; 5.17 serialises the enables and drops the call)
+D_SYSFS_MADE = _c("sysfs-made", False, "its 'msi_irqs' sysfs group already made by another CPU's unserialised enable "
+                  "(populate_msi_sysfs), in")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -1744,6 +1744,21 @@ Revisions:
   busy vector (ordered 934 -> 644 events, random 1158 -> 953; 200 of 200 delivered either way); the Xen goldens change
   their provenance digest only (pci_free_irq_vectors' frames). Held-out files re-timed by the set-up's length
   (their runs otherwise as written): heldout h03, h16 (+1 us), heldout18 g05 x2, lockq23 x01/x02 (+25 us).
+  (reconcile) 5.17+'s msix_setup_msi_descs reads a descriptor's Vector Control (readl, when it reads one) before its
+  msi_add_msi_desc / msi_insert_msi_desc (5.17.0-rc5 tree dunli/linux-5.17 a5835cacd, 6.12.19 tree
+  wishday/linux-6.12.y 21ae40e85; reading ``kernel.msi.enable-insert-busy``): a second enable that slept on
+  msi_lock_descs and finds index 0 stored now makes the read, then the -EBUSY, as two steps. Both in one step
+  raised 'EngineError: step N emitted 2 events' (hardening31's tests/hardening31/engine-two-events-x42: Xen 4.2,
+  three probes and an alloc_vectors of one function; it now runs to the end: the alloc_vectors' out_free destroys
+  pirq 101, the first probe's request_irq is -EINVAL, the second probe binds pirq 100). No run that completed
+  before changes. Provenance (no event moves): before 5.17 a concurrent enable's populate_msi_sysfs -EEXIST is
+  where the action's error starts (out_free / out_disable hand it on) and it links the action whose unserialised
+  enable made the 'msi_irqs' group (new link ``sysfs-made``; ``Prov.sysfs_by``, no world field): heldout_why15 e01
+  and heldout_why16 c01 (5.16) reach the other CPU's enable through the call 5.17 removed; their diffs and
+  test_why_held11's q12 pair part at msix_capability_init's early msix_enabled (they parted at kernel31's stand-in
+  lock, which kernel33 removed). The merged lanes' pinned timings re-derived under the combined model (no model change):
+  tests/xen33 a03 (audit25's pre-4.8 rate-limited yield meets xen33's spinner: take_cpu_down 6.004416 ms),
+  tests/heldout_xen31 x30 (xen33's PV spinner: offline 28.5162 ms) and x38 (schedule-in 8.004848 ms).
 """
 
 from __future__ import annotations

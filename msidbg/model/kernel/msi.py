@@ -576,12 +576,24 @@ def populate_sysfs(k: Any, loc: dict[str, Any]) -> bool:
     if not unserialised(k):
         return True
     p = pci.pdev(k, loc["dev"])
+    P = k.eng.prov
+    action = k.ctx.get("action", -1)
     if p.get("sysfs"):
+        if P.on and k.eng.fresh and action is not None and action >= 0:
+            # provenance (reconcile): the error starts here -- the out_free / out_disable steps after it only hand it
+            # on -- and links the action whose enable made the group, what 5.17's serialisation keeps apart
+            maker = P.sysfs_by.get(P.dev(loc["dev"]), -1)
+            if maker >= 0 and maker != action:
+                P.dep(PC.D_SYSFS_MADE, PK.key(PK.ACTION, maker))
+            P.write(PC.KERNEL, PK.key(PK.ACTERR, action), -EEXIST,
+                    note="populate_msi_sysfs returns -EEXIST: the 'msi_irqs' group exists")
         k.note("populate_msi_sysfs: sysfs: cannot create duplicate filename '.../msi_irqs' (another enable made "
                "it): -EEXIST", -EEXIST, loc["dev"])
         loc["err"] = -EEXIST
         return False
     p["sysfs"] = 1
+    if P.on and k.eng.fresh and action is not None and action >= 0:
+        P.sysfs_by[P.dev(loc["dev"])] = action
     return True
 
 
@@ -1296,6 +1308,7 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
         p["descs"] = []
         p["mode"] = None
         p.pop("sysfs", None)    # (before 5.17) free_msi_irqs' sysfs_remove_groups of dev->msi_irq_groups
+        k.eng.prov.sysfs_by.pop(k.eng.prov.dev(loc["dev"]), None)
         k.ret(0)
         return
     loc["i"] = i + 1

@@ -726,7 +726,12 @@ reading("kernel.msi.enable-insert-busy",
         "msi_capability_init's first statement is pci_msi_set_enable(dev, 0) -- a Message Control read and a "
         "write with Enable clear, in every release ('Disable MSI during setup') -- so a second MSI enable whose "
         "write comes after the first's pci_msi_set_enable(dev, 1) leaves the first's MSI disabled in the "
-        "device; msidbg's msi_capability_init makes neither access (a lead: on xen-hvm both are trapped).",
+        "device; msidbg's msi_capability_init makes neither access (a lead: on xen-hvm both are trapped). "
+        "reconcile (dunli/linux-5.17 at a5835cacd, Makefile 5.17.0-rc5, msix_setup_msi_descs lines 522-535; "
+        "wishday/linux-6.12.y at 21ae40e85, 6.12.19, msix_setup_msi_descs / msix_prepare_msi_desc): each "
+        "descriptor's Vector Control readl comes before its msi_add_msi_desc (msi_insert_msi_desc), so the "
+        "second enable's read of entry 0 is an access of its own before the -EBUSY (msidbg emitted both in one "
+        "step: an EngineError, tests/hardening31 engine-two-events-x42).",
         source=ENABLE_LOCK_LATE, module=M + ".msix",
         quote="msi_lock_descs(&dev->dev); ret = msix_setup_msi_descs(dev, base, entries, nvec, masks); if (ret) "
         "goto out_free; ... out_free: free_msi_irqs(dev); out_unlock: msi_unlock_descs(&dev->dev);")
