@@ -47,6 +47,7 @@ CURRENT: dict[str, Any] = {
     "spurious_apic_entry": "sysvec",
     "msi_descs_lock": "mutex",
     "msi_enabled_early": True,
+    "msi_enable_twice_einval": True,
     "edge_wait_new_target": True,
     "vector_shutdown_slot": True,
     "vector_allocator": "matrix",
