@@ -103,16 +103,24 @@ def test_the_row_alone_decides() -> None:
 
 def test_msi_second_enable_before_4c1ef72e9b71() -> None:
     """4.14 MSI: the enabled descriptor gets irq 25 (24 leaks), the new one 26, whose message (vector 0x61) the
-    device keeps; -EEXIST frees 25 and 26: the signal finds no irq on its vector (spurious, lost)."""
+    device keeps; -EEXIST frees 25 and 26. The second msi_capability_init began with pci_msi_set_enable(dev, 0)
+    (kernel32's reading kernel.msi.disable-during-setup: 1 us later from there on) and its populate_msi_sysfs
+    error return never sets Enable again: the device drops the signal (lost, not spurious as before kernel32)."""
     eng = _run("t03-msi-twice-k414")
     assert _trace(eng, since=40_000) == [
         (40_000, "pci_enable_msi_range: WARN_ON(!!dev->msi_enabled): MSI is enabled already; the enable goes on "
                  "(no return before 4c1ef72e9b71)"),
-        (41_100, f"msi_domain_alloc_irqs: {_leak(0, 0, 24)}"),
-        (49_400, f"msi_capability_init: {EEXIST}"),
-        (50_500, "irq.release 25"), (50_600, "irq.release 26"),
-        (50_700, "alloc_vectors -17")]
+        (42_100, f"msi_domain_alloc_irqs: {_leak(0, 0, 24)}"),
+        (50_400, f"msi_capability_init: {EEXIST}"),
+        (51_500, "irq.release 25"), (51_600, "irq.release 26"),
+        (51_700, "alloc_vectors -17")]
     assert eng.w.kernel["pci"]["d0"]["msi_enabled"]
+    ctrl = [(e.time_ns, e.fields["value"]) for e in events_of(eng, "cfg.write")
+            if e.fields["offset"] == 0x52 and e.time_ns >= 40_000]
+    assert ctrl == [(40_100, 0x180), (42_300, 0x180), (46_400, 0x180)]    # Enable off, then two message writes
+    assert not eng.w.devices["d0"]["msi"]["ctrl"] & 0x1
+    assert [e.fields["why"] for e in events_of(eng, "msi.dropped")] == ["MSI and MSI-X disabled"]
+    assert events_of(eng, "irq.unhandled") == []
 
 
 def test_other_kind_is_einval_in_every_release() -> None:
@@ -161,11 +169,12 @@ def test_restore_waits_for_a_free_holding_the_lock() -> None:
 
 def test_free_waits_for_the_restore_loop() -> None:
     """6.6: CPU1's free at 204.3 us meets the restore's loop holding the mutex: it sleeps until the restore unlocks
-    (after entry 1's Vector Control, 205.4 us), then shuts MSI-X down."""
+    (after entry 1's Vector Control, 205.4 us), then shuts MSI-X down. The waiter is pci_disable_msix, which takes
+    its own msi_lock_descs inside pci_free_irq_vectors (kernel32, kernel.msi.free-vectors-both)."""
     eng = _run("r02-free-vs-resume-loop-k66")
     t = _restore_trace(eng)
     assert t[:4] == [(0, 203_000, "msix_ctrl 0xc001"), (0, 204_000, "entry 0 addr_lo"),
-                     (0, 204_200, "entry 0 addr_hi"), (1, 204_300, "pci_free_irq_vectors: msi_lock_descs: CPU0 is restoring MSI-X on this device "
+                     (0, 204_200, "entry 0 addr_hi"), (1, 204_300, "pci_disable_msix: msi_lock_descs: CPU0 is restoring MSI-X on this device "
                                    "(__pci_restore_msix_state): this task sleeps on the mutex")]
     assert t[4:] == [
         (0, 204_400, "entry 0 data"), (0, 204_600, "entry 0 ctrl"), (0, 204_800, "entry 1 addr_lo"),
