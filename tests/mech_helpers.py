@@ -98,3 +98,15 @@ def is_(kind: str, dev: str | None = None, **fields: Any) -> Callable[[Event], b
             return False
         return all((e.cpu if k == "cpu" else e.fields.get(k)) == v for k, v in fields.items())
     return pred
+
+
+# --- the notes of a pre-5.17 unserialised or repeated enable (kernel33, kernel35) ---------------------------------
+#: the second set-up's populate_msi_sysfs, which another enable's msi_irqs group makes fail
+EEXIST = "populate_msi_sysfs: sysfs: cannot create duplicate filename '.../msi_irqs' (another enable made it): -EEXIST"
+
+
+def leak_note(pos: int, entry: int, irq: int) -> str:
+    """msi_domain_alloc_irqs finding descriptor ``pos`` (table entry ``entry``) with irq ``irq`` already: it leaks."""
+    return (f"msi_domain_alloc_irqs: descriptor {pos} on the list (entry {entry}) has irq {irq} already: it gets a "
+            f"new one and irq {irq} leaks")
+

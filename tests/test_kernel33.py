@@ -22,15 +22,12 @@ import pytest
 
 from msidbg.debugger import headless
 from msidbg.scenario import load_scenario
+from tests import mech_helpers
 from tests.conftest import events_of, run_to_end
 
 HERE = Path(__file__).parent / "kernel33"
-EEXIST = "populate_msi_sysfs: sysfs: cannot create duplicate filename '.../msi_irqs' (another enable made it): -EEXIST"
-
-
-def _leak(pos: int, entry: int, irq: int) -> str:
-    return (f"msi_domain_alloc_irqs: descriptor {pos} on the list (entry {entry}) has irq {irq} already: it gets a "
-            f"new one and irq {irq} leaks")
+EEXIST = mech_helpers.EEXIST
+_leak = mech_helpers.leak_note
 
 
 @cache

@@ -22,16 +22,13 @@ from msidbg.contract import ERRNOS
 from msidbg.debugger import headless
 from msidbg.model.cpu import errname
 from msidbg.scenario import load_scenario
+from tests import mech_helpers
 from tests.conftest import events_of, run_to_end, with_kernel
 
 HERE = Path(__file__).parent / "kernel35"
 MODEL = Path(__file__).parent.parent / "msidbg" / "model"
-EEXIST = "populate_msi_sysfs: sysfs: cannot create duplicate filename '.../msi_irqs' (another enable made it): -EEXIST"
-
-
-def _leak(pos: int, entry: int, irq: int) -> str:
-    return (f"msi_domain_alloc_irqs: descriptor {pos} on the list (entry {entry}) has irq {irq} already: it gets a "
-            f"new one and irq {irq} leaks")
+EEXIST = mech_helpers.EEXIST
+_leak = mech_helpers.leak_note
 
 
 @cache
