@@ -77,7 +77,8 @@ def ref_block(X: Any, eng: Any, c: Any) -> None:
         del run[p]
         if "yld" in s:
             s["yld"][v] = False
-        eng.unschedule(("yield-items", p))
+        if any(X._yield_item(it, p) for it in eng.agenda.values()):
+            eng.unschedule(("yield-items", p))
         if runq:
             X._left(eng, s, p, "block", v)
     elif runq:
@@ -148,12 +149,16 @@ def test_sched_wake_and_block_match_the_module_functions_they_replaced(monkeypat
         now = rng.randrange(0, 80_000)
         v = rng.randrange(n)
         op = rng.choice(("wake", "block"))
+        # the agenda: a device's fire item, and sometimes a PAUSE-loop exit armed on some pCPU (xen33)
+        agenda: dict[int, list[Any]] = {0: [now + 5, 0, "dev", "nic0", 0]}
+        if rng.random() < 0.5:
+            agenda[1] = [now + 2048, 1, "xen", "sched", rng.randrange(n), "yield"]
         results = []
         for impl in ("ref", "new"):
             s2, pcpu2 = copy.deepcopy(s), list(pcpu)
             w = _world(s2, pcpu2, now)
             # (the PAUSE-loop exit a block drops: recorded by pCPU -- the predicate is a closure over it)
-            eng = SimpleNamespace(w=w, prov=SimpleNamespace(shared=None, on=False), unschedule=lambda pred, log=calls.log: log.append(
+            eng = SimpleNamespace(w=w, prov=SimpleNamespace(shared=None, on=False), agenda=agenda, unschedule=lambda pred, log=calls.log: log.append(
                 ("unschedule", pred if isinstance(pred, tuple) else ("yield-items", pred.__closure__[0].cell_contents))))
             c = SimpleNamespace(id=v, queued=False)
             del calls.log[:]

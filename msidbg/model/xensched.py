@@ -369,7 +369,13 @@ class Sched:
             del run[p]
             if self.yld is not None:
                 self.yld[v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
-            eng.unschedule(lambda it: _yield_item(it, p))   # (its PAUSE loop ended: no exit ahead -- xen33)
+            # (its PAUSE loop ended: no exit ahead -- xen33.) The test is ``_yield_item``'s, inline: a block is on
+            # every interrupt's path and its exit is rarely armed, so the agenda is scanned without a call per item
+            # and ``unschedule`` (which rebuilds the heap) runs only when there is one to drop
+            for it in eng.agenda.values():
+                if len(it) > 5 and it[5] == "yield" and it[4] == p and it[3] == "sched" and it[2] == "xen":
+                    eng.unschedule(lambda it: _yield_item(it, p))
+                    break
             if self.runq:
                 _left(eng, self.s, p, "block", v)
         elif runq := self.runq:
