@@ -93,7 +93,7 @@ RECORDS = [
     ("msi_update_mask_can_mask", "9c8e9c9681a0", "5.16", ("5.15.3",), True,
      SRC + ": 8e0dd14b348f in the linux-5.15.y push ending 'Linux 5.15.3-rc4'"),
     ("posted_msi_vector", "f5a3562ec9dd", "6.10", (), True, SRC + ": '[GIT pull] x86/irq for v6.10-rc1'"),
-    ("nvme_queue_cpus", "num_present_cpus", "4.13", (), False, "no new source: unconfirmed as before"),
+    ("nvme_queue_cpus", "num_present_cpus", "4.13", (), True, "audit26: the 4.13.0 tree (was unconfirmed here)"),
 ]
 
 TRADITIONAL = [

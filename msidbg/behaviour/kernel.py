@@ -404,7 +404,9 @@ ROWS: tuple[Switch, ...] = (
                    "PCI_MSIX_ENTRY_CTRL_MASKBIT)'), merged for 5.5; the 'Linux 5.4.6', 'Linux 4.14.160', 'Linux "
                    "4.9.207' and 'Linux 4.4.207' announcements, the 4.19.91-rc1 review and the 3.16.82-rc1 review "
                    "(its upstream id e045fa29e89383c717e308609edd19d2fd29e1be) list it. From 446a98b19fd6 (5.15) "
-                   "the restore writes the cached word with pci_msix_write_vector_ctrl: the same result (kernel28)"),
+                   "the restore writes the cached word with pci_msix_write_vector_ctrl: the same result (kernel28). "
+                   "audit26: the 5.4.6 tree hxb-gt/linux-5.4.6 (Makefile 5.4.6) has __pci_msix_desc_mask_irq's "
+                   "'if (flag & PCI_MSIX_ENTRY_CTRL_MASKBIT)', the 4.20.0 import 'if (flag)'"),
         ),
     ),
     Switch(
@@ -420,7 +422,6 @@ ROWS: tuple[Switch, ...] = (
         "pci_pm_set_unknown_state(pci_dev);' (resume30)",
         history=(
             Change("4.13", True, "e60514bd4485 PCI/PM: Restore the status of PCI devices across hibernation",
-                   unconfirmed=("4.13",),
                    note="the commit message (a public mirror of its diff) names the loss: 'do_IRQ: 31.151 No irq "
                    "handler for vector' after the non-boot CPUs went offline while frozen; read with it in "
                    "kinmax/linux-4.13.19 (Makefile 4.13.9: 'pci_update_current_state(pci_dev, PCI_D0); "
@@ -428,7 +429,11 @@ ROWS: tuple[Switch, ...] = (
                    "PCI_D0); pci_restore_state(pci_dev);'; whether 4.13.0 or a 4.13.y stable release first carried "
                    "it, and any backport into older series, not read (resume30). audit25: the same thaw in "
                    "shizukanaskytree/linux-4.13.4 (Makefile 4.13.4; its local commits add a syscall, pci-driver.c is "
-                   "the import's), so by 4.13.4 at the latest; no 4.13.0 tree could be fetched"),
+                   "the import's), so by 4.13.4 at the latest; no 4.13.0 tree could be fetched. audit26: 4.13.0 "
+                   "confirmed -- rohankadekodi/fast-commit-4.13-final, a file-system research tree whose import "
+                   "b2787fc7 has Makefile 4.13.0 (no later commit touches drivers/pci), has pci_pm_thaw_noirq's "
+                   "'pci_update_current_state(pci_dev, PCI_D0); pci_restore_state(pci_dev);', and the 4.12.0 tree "
+                   "above lacks it: first in 4.13.0, the 4.13 merge window"),
         ),
     ),
     Switch(
@@ -904,7 +909,11 @@ ROWS: tuple[Switch, ...] = (
                    note="tip irq/core 2025-07-22 (tip-bot2 mail, '[patch 4/4]' of 2025-07-18, no Cc: stable); "
                    "tglx's pull irq-core-2025-07-27 (tracked commit 8d39d6ec4db5) merged as dba3ec9f2ad0 on "
                    "2025-07-29 (pr-tracker-bot), the 6.17 merge window after v6.16 (2025-07-27). Stable "
-                   "backports: none found (not checked release by release)"),
+                   "backports: none found (not checked release by release). audit26: the commit (tip-bot2 mail "
+                   "of 2025-07-22) carries neither 'Cc: stable' nor a 'Fixes:' tag, and it needs the 6.16 rework "
+                   "of irq_can_handle_pm plus two patches of its own series (4e879dedd571, c609045abc77: the "
+                   "irq-core-2025-07-27 pull's diff against 6.16's chip.c): no stable series is expected to "
+                   "carry it, none is known to; settled as 6.17 only"),
         ),
     ),
     Switch(
@@ -947,13 +956,15 @@ ROWS: tuple[Switch, ...] = (
         "'WARN_ON(!!dev->msi_enabled);' then the msix_enabled test",
         history=(
             Change("4.20", True, "4c1ef72e9b71 PCI/MSI: Warn and return error if driver enables MSI/MSI-X twice",
-                   unconfirmed=("4.20",),
                    note="read present in WindRiver-Labs/linux-yocto-5.2 (2954d129, drivers/pci/msi.c: "
                    "__pci_enable_msix_range 'if (WARN_ON_ONCE(dev->msix_enabled)) return -EINVAL;', "
                    "__pci_enable_msi_range the same for msi_enabled), absent in 4.19; Greg's 2024-08-12 "
                    "'failed to apply to 4.19-stable' mail for edbbaae42a56 lists 4c1ef72e9b71 among the missing "
-                   "dependencies (not in 4.19.y), older than b82592199032. 4.20, 5.0 and 5.1 not read as trees: "
-                   "the first release is 4.20 .. 5.2"),
+                   "dependencies (not in 4.19.y), older than b82592199032. audit26: first in 4.20.0 -- the kernel.org "
+                   "import 89eafd3c of a4913994/linux-4.20 (Makefile 4.20.0; its later commits only annotate net/, "
+                   "include/ and mm/: drivers/pci/msi.c is the import's) has __pci_enable_msi_range 'if (WARN_ON_ONCE(dev->"
+                   "msi_enabled)) return -EINVAL;' and __pci_enable_msix_range 'if (WARN_ON_ONCE(dev->"
+                   "msix_enabled)) return -EINVAL;', where 4.13.0, 4.13.9 and 4.19 have the bare WARN_ON(!!...)"),
         ),
     ),
     Switch(
@@ -1501,7 +1512,6 @@ ROWS: tuple[Switch, ...] = (
             Change("4.13", "present", "nvme_setup_io_queues: nr_io_queues = num_present_cpus() (commit not "
                    "identified: the 4.13 merge window of hch's 'spread MSI(-X) vectors to all possible CPUs' "
                    "series with 9a0ef98e186d)",
-                   unconfirmed=("4.13",),
                    note="redteam19: drivers/nvme/host/pci.c of a 4.13.9 tree (kinmax/linux-4.13.19 at 135f62e8e4a6, "
                    "Makefile VERSION 4 PATCHLEVEL 13 SUBLEVEL 9) has 'nr_io_queues = num_present_cpus(); result = "
                    "nvme_set_queue_count(&dev->ctrl, &nr_io_queues); ... nr_io_queues = pci_alloc_irq_vectors(pdev, "
@@ -1513,7 +1523,9 @@ ROWS: tuple[Switch, ...] = (
                    "tree of nvme_irq_layout's 4.16 reading (lizuobin/linux-4.16.13_tiny4412 at cff582ce6f47) and its "
                    "4.17.0 tree. tests/test_nvmefid.py asserted num_online_cpus() for 4.16 against that tree. 4.13.0 "
                    "itself was not read (the earliest read is 4.13.4: audit24): a 4.13.y backport is not excluded "
-                   "(unconfirmed)"),
+                   "(unconfirmed). audit26: 4.13.0 read -- rohankadekodi/fast-commit-4.13-final, import b2787fc7 "
+                   "(Makefile 4.13.0; its later commits change fs/ and include/linux/ only) has 'nr_io_queues = "
+                   "num_present_cpus();' and the same pci_alloc_irq_vectors call: first in 4.13.0, confirmed"),
         ),
     ),
     Switch(

@@ -51,7 +51,10 @@ LINUX_INIT_IRQ = Source(L, "v6.6", LINUX_EVENTS, "xen_init_IRQ (fifo_events: xen
                         "xen_evtchn_2l_init)", "3.14..")
 LINUX_EDGE = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq", "all"),
               Source(L, "v6.6", LINUX_EVENTS, "eoi_pirq (the xen_pirq_chip irq_ack)", "all"))
-LINUX_IRQ_FROM_PIRQ = Source(L, "v4.9", LINUX_EVENTS, "xen_irq_from_pirq, xen_destroy_irq", "3.x..")
+LINUX_IRQ_FROM_PIRQ = Source(L, "v4.9", LINUX_EVENTS, "xen_irq_from_pirq, xen_destroy_irq",
+                             "3.x .. 6.x (audit26: this said 3.x..; the function is in the 6.5.0 import sndrzt/linux-6.5 "
+                             "and gone from include/xen/events.h and events_base.c in the 6.9.0 one ec-jt/linux-6.9.0; "
+                             "arch/x86/pci/xen.c has no caller from c74fd80f2f41 (4.11; 4.10.7, 3.10.106), kernel.xen_reuse_cached_pirq)")
 
 # --- QEMU xen-pt ----------------------------------------------------------------------------------------
 Q = "xen-project/qemu-xen"
@@ -186,7 +189,8 @@ XEN_QEMU_410 = Source(X, "20ed7c8177", "Config.mk", "QEMU_UPSTREAM_REVISION -> q
                       "QEMU to request MSI unmasking at bind time\")", "qemu-xen-4.10.. (qemu_bind_unmask)")
 XEN_REBIND_EOI = Source(X, "RELEASE-4.6.0", "xen/drivers/passthrough/io.c",
                         "pt_irq_create_bind (update: pirq_guest_eoi), hvm_dpci_msi_eoi, __msi_pirq_eoi",
-                        "all (8594809ef2; read 4.2.0 .. 4.21.0)")
+                        "all (8594809ef2; read 4.2.0 .. 4.21.0; audit26: from RELEASE-4.15.0 the function is in "
+                        "xen/drivers/passthrough/x86/hvm.c, the same lines there at 4.15.0, 4.19.0, 4.21.0 and 4.22.0)")
 XEN_VLAPIC_EOI = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vlapic.c, xen/arch/x86/hvm/vmx/vmx.c, vmx/vmcs.c",
                         "vlapic_set_irq -> vmx_update_eoi_exit_bitmap(trig), vlapic_EOI_set, vlapic_handle_EOI, "
                         "EXIT_REASON_EOI_INDUCED, vmx_init_vmcs_config (apicv)", "4.6 .. 4.21 read")
@@ -288,7 +292,8 @@ reading("qemu.xsa129-msi-mask", "From 7611dae8a6 (XSA-129; qemu-xen-4.6.0, 4.5.1
 reading("qemu.msi-one-message", "xen-pt emulates MSI Message Control's Multiple Message Capable field (bits "
         "3:1) at its init_val 0 in every tree read: the guest sees a one-message MSI whatever the device can do, "
         "and its Multiple Message Enable stays in QEMU (redteam13; the model had shown the device's count).",
-        source=(Source(Q, "qemu-xen-4.3.0 .. qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c",
+        source=(Source(Q, "qemu-xen-4.3.0 .. qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c (hw/xen_pt_config_init.c "
+                       "in the qemu-xen-4.3.x trees: audit26)",
                        "xen_pt_emu_reg_msi (Message Control), xen_pt_msgctrl_reg_init", "all"),
                 Source("qemu/qemu", "0ad3393ad0", "hw/xen/xen_pt_config_init.c",
                        "xen_pt_emu_reg_msi (Message Control), xen_pt_msgctrl_reg_init", "all"),
@@ -918,9 +923,11 @@ reading("xen.evtchn.remote-kick", "A guest's EVTCHNOP_unmask of a pending port b
         "&& (in_irq() || (v != current)) ) cpu_raise_softirq(v->processor, VCPU_KICK_SOFTIRQ); ... checks executed "
         "on return to guest context ... xxx_intr_assist() executed on return to HVM guest context.",
         module=M)
-XEN_CLOSE_CLEAR = (Source("xen-project/xen", "RELEASE-4.1.0", "xen/common/event_channel.c", "__evtchn_close", "4.1..4.4"),
+XEN_CLOSE_CLEAR = (Source("xen-project/xen", "RELEASE-4.1.0", "xen/common/event_channel.c", "__evtchn_close",
+                          "4.1..4.3 (audit26: this said 4.1..4.4; RELEASE-4.3.0 has the clear_bit, 4.4.0 the port op)"),
                    Source("xen-project/xen", "RELEASE-4.5.0", "xen/common/event_channel.c",
-                          "__evtchn_close (evtchn_port_clear_pending)", "4.5.."),
+                          "__evtchn_close (evtchn_port_clear_pending)",
+                          "4.4.. (the event-channel ABI ops came with FIFO in 4.4.0: the same call at RELEASE-4.4.0)"),
                    Source("xen-project/xen", "RELEASE-4.19.2", "xen/common/event_channel.c",
                           "evtchn_close -> evtchn_free (evtchn_port_clear_pending)", "4.19"))
 reading("xen.evtchn.close-clears-pending", "EVTCHNOP_close clears the port's pending bit, whatever its state: the events "
@@ -931,8 +938,17 @@ reading("xen.evtchn.close-clears-pending", "EVTCHNOP_close clears the port's pen
               "&shared_info(d1, evtchn_pending)); (4.1.0) ... evtchn_port_clear_pending(d1, chn1); (4.5.0) ... "
               "void evtchn_free(struct domain *d, struct evtchn *chn) { /* Clear pending event ... */ "
               "evtchn_port_clear_pending(d, chn); (4.19.2)", module="msidbg.model.evtchn")
+XEN_CLOSE_EMUIRQ = (Source(X, "RELEASE-4.5.0", "xen/common/event_channel.c", "__evtchn_close",
+                           "4.2.. and 4.1.2.. (79858fee30 'xen: fix hvm_domain_use_pirq's behavior', RELEASE-4.2.0; "
+                           "stable-4.1 0596edb27f, RELEASE-4.1.2; the same test at 4.19.0 after 'pirq_cleanup_check() "
+                           "leaks')"),
+                    Source(X, "RELEASE-4.1.1", "xen/common/event_channel.c", "__evtchn_close",
+                           "4.1.0 / 4.1.1 (no unmap_domain_pirq_emuirq in the close: the emuirq stays, "
+                           "platform.xen_pt_emuirq_at_map)"))
 reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears the emuirq but does not unmap the "
-        "pirq: it is free only once QEMU unmaps it.", source=XEN_EVTCHN,
+        "pirq: it is free only once QEMU unmaps it. audit26: from 79858fee30 (4.2; 4.1.2), not in every release "
+        "as this said: 4.1.0 / 4.1.1 close leaves the emuirq as well (the model already followed that through "
+        "platform.xen_pt_emuirq_at_map).", source=XEN_CLOSE_EMUIRQ,
         quote="if ( !is_hvm_domain(d1) ) pirq_guest_unbind(d1, pirq); ... if ( is_hvm_domain(d1) && "
               "domain_pirq_to_irq(d1, pirq->pirq) > 0 ) unmap_domain_pirq_emuirq(d1, pirq->pirq);", module=M)
 reading("xen.hvm-apic-id", "Xen gives HVM vCPU n the local APIC id 2n, and hvmloader's MADT lists those ids; an "

@@ -806,7 +806,8 @@ ENABLE_TWICE = (
            "..4.19 (read in 0x88888888/Linux-4.19, a 4.19 copy with added comments; 4.13.9 the same, kernel33)"),
     Source(L, "2954d1291a9855c2609b2c20d53ec12978fb0172", "drivers/pci/msi.c",
            "__pci_enable_msix_range / __pci_enable_msi_range (WARN_ON_ONCE(...) return -EINVAL)",
-           "4c1ef72e9b71.. (read in WindRiver-Labs/linux-yocto-5.2; first release 4.20 .. 5.2, 4.20 .. 5.1 not read)"),
+           "4c1ef72e9b71.. (read in WindRiver-Labs/linux-yocto-5.2 and, audit26, in the 4.20.0 import of "
+           "a4913994/linux-4.20: first release 4.20)"),
 )
 reading("kernel.msi.enable-twice",
         "(kernel35) A driver's second enable of the kind already enabled -- pci_enable_msix_range or "
