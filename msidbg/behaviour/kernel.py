@@ -637,7 +637,10 @@ ROWS: tuple[Switch, ...] = (
                    "4.14.5 import of monkeygq/linux-4.14.5 have "
                    "'static void enable_pirq(struct irq_data *data) { enable_dynirq(data); }'; 4.12.0 has "
                    "startup_pirq: the 4.13 merge window (a 4.13.y backport of such a rework is not plausible; "
-                   "DepSurf's symbol table shows enable_pirq's size change between its 4.10 and 4.13 kernels)"),
+                   "DepSurf's symbol table shows enable_pirq's size change between its 4.10 and 4.13 kernels)"
+                   ". audit26: read in the 4.13.0 tree rohankadekodi/fast-commit-4.13-final (import b2787fc7, "
+                   "Makefile 4.13.0; kernel/, arch/x86/ and drivers/xen/ are the import's): 'static void "
+                   "enable_pirq(struct irq_data *data) { enable_dynirq(data); }': first in 4.13.0"),
         ),
     ),
     Switch(
@@ -1187,7 +1190,9 @@ ROWS: tuple[Switch, ...] = (
                    "irq_select_affinity_usr loses its mask argument), not its body; later copies have 'ret = "
                    "irq_do_set_affinity(&desc->irq_data, &mask, false); raw_spin_unlock(&mask_lock); return ret;' "
                    "and the 4.9-era one 'return 0;' (auditkern2). The shipped 4.11 scenarios run the same with true "
-                   "(checked)"),
+                   "(checked). audit26: read in the 4.13.0 tree rohankadekodi/fast-commit-4.13-final (import "
+                   "b2787fc7, Makefile 4.13.0): irq_setup_affinity's 'ret = irq_do_set_affinity(&desc->irq_data, "
+                   "&mask, false); ... return ret;': first in 4.13.0"),
         ),
     ),
     Switch(
@@ -1212,7 +1217,10 @@ ROWS: tuple[Switch, ...] = (
                    "Linus' 06efc7df3766 (2017-07-30, 4.13-rc3) pulls 'a fix for a regression caused by the "
                    "conversion of x86 to the generic hotplug code' (the revert of 77f85e66aa8b, same series): "
                    "4.13. fixup_irqs is about 680 bytes in 4.4/4.8/4.10 builds and about 250 in 4.13's (a symbol "
-                   "table of those releases). The shipped 4.11 scenarios run the same with generic (checked)"),
+                   "table of those releases). The shipped 4.11 scenarios run the same with generic (checked)"
+                   ". audit26: read in the 4.13.0 tree rohankadekodi/fast-commit-4.13-final (import b2787fc7, "
+                   "Makefile 4.13.0; kernel/, arch/x86/ and drivers/xen/ are the import's): fixup_irqs calls "
+                   "irq_migrate_all_off_this_cpu(): first in 4.13.0"),
         ),
     ),
     Switch(
@@ -1573,7 +1581,12 @@ ROWS: tuple[Switch, ...] = (
                    "Makefile 4.12.0) spreads over cpu_online_mask only; a 4.13.4 tree (shizukanaskytree/linux-4.13.4) "
                    "and a 4.15.1 tree (Kent-Hu/linux-4.15.1) over cpu_present_mask (for_each_present_cpu, "
                    "node_to_present_cpumask); a 4.16.13 tree over cpu_possible_mask: 4.13, and 84676c1f21e8 in "
-                   "4.16 (audit24: the 4.14.5 and kernel.org 4.15.0 imports build_node_to_present_cpumask too)"),
+                   "4.16 (audit24: the 4.14.5 and kernel.org 4.15.0 imports build_node_to_present_cpumask too)"
+                   ". audit26: read in the 4.13.0 tree rohankadekodi/fast-commit-4.13-final (import b2787fc7, "
+                   "Makefile 4.13.0; kernel/, arch/x86/ and drivers/xen/ are the import's): "
+                   "build_node_to_present_cpumask, get_nodes_in_cpumask(node_to_present_cpumask, cpu_present_mask, "
+                   "...) and irq_calc_affinity_vectors' 'min_t(int, cpumask_weight(cpu_present_mask), vecs) + "
+                   "resv': first in 4.13.0"),
         ),
     ),
     Switch(

@@ -984,7 +984,10 @@ reading("xen.hvm-apic-mode", "Which APIC driver a Xen HVM guest runs (platform.a
         module="msidbg.model.build")
 reading("xen.vmsi-without-evtchn", "A bound pirq without an event channel is delivered as the guest's own MSI "
         "(vector and destination QEMU bound); a pirq message has vector 0 and is dropped.", source=XEN_IO,
-        quote="if ( hvm_domain_use_pirq(d, pirq) ) send_guest_pirq(d, pirq); else vmsi_deliver_pirq(d, pirq_dpci);",
+        quote="if ( hvm_domain_use_pirq(d, pirq) ) { send_guest_pirq(d, pirq); if ( pirq_dpci->flags & "
+              "HVM_IRQ_DPCI_GUEST_MSI ) return 0; } if ( pirq_dpci->flags & HVM_IRQ_DPCI_GUEST_MSI ) { "
+              "vmsi_deliver_pirq(d, pirq_dpci); return 0; } (audit26: the code as it stands; the quote had an 'else' "
+              "it lacks)",
         module=M)
 reading("xen.vmsi-eoi-not-seen", "A guest without pirqs (platform.apic_virtualization) EOIs the edge vector of a "
         "passed-through MSI in its virtual APIC without a VM exit: Xen enables virtual-interrupt delivery with "

@@ -1341,8 +1341,9 @@ reading("kernel.lock.sync-double-check-held",
         "together), each waited for the other and the run never ended (redteam30; tests/heldout30 w43).",
         source=(FREE_IRQ_LOCK, SYNC_CHIP_LOCK),
         quote="/* Ok, that indicated we're done: double-check carefully. */ raw_spin_lock_irqsave(&desc->lock, flags); "
-        "inprogress = irqd_irq_inprogress(&desc->irq_data); ... raw_spin_unlock_irqrestore(&desc->lock, flags); /* Oh - "
-        "that was a false positive, repeat */ } while (inprogress);", module=M + ".irq")
+        "inprogress = irqd_irq_inprogress(&desc->irq_data); ... raw_spin_unlock_irqrestore(&desc->lock, flags); /* Oops, "
+        "that failed? */ } while (inprogress); (audit26: so in 4.13.9 .. 6.12.19; the quote had a comment no tree has)",
+        module=M + ".irq")
 SPOLL_IRQS_ON = Source(L, "v6.6", "kernel/time/timer.c + kernel/softirq.c",
                        "run_local_timers ('Called by the local, per-CPU timer interrupt': raises TIMER_SOFTIRQ) / "
                        "__irq_exit_rcu ('if (!in_interrupt() && local_softirq_pending()) invoke_softirq();')",
