@@ -1,6 +1,6 @@
-"""audit26: 42 readings and behaviour rows no earlier audit named, checked against upstream source; the open
-release questions settled; and a machine check that every row's first-release claim agrees with its own reading
-list and its own notes.
+"""audit26: 60 behaviour rows and readings (28 rows, 32 readings) no earlier audit had read in source, checked
+against upstream source; the open release questions settled; and a machine check that every row's first-release
+claim agrees with its own reading list and its own notes.
 
 Trees read: xen-project/xen and xen-project/qemu-xen mirrors (git tag --contains, git log --all --grep 'master
 commit:' / the subject for every stable copy, git show TAG:path); Linux release trees fetched whole and dated by
@@ -47,7 +47,10 @@ spurious_apic_entry (4.20.0 smp_spurious_interrupt, 5.8.1 sysvec), vector_cleanu
 and msi_set_affinity_name (4.20.0 without, 5.8.1 with), sync_irq_chip_state (4.20.0 without, 5.4.6 with),
 affinity_usr_errno (6.9.0 -EIO, 6.12.19 -EPERM), xen_percpu_upcall (5.17.0 without, 6.5.0 with),
 note_interrupt_counts (5.8.1 without, 5.15.24 with), cpu_disable_apic (5.8.1 soft-first, 5.15.24 soft-after),
-apic_flat_logical (6.12.19 without apic_flat); readings xen.msix-memory-decoded (RELEASE-4.5.5 without, 4.6.0 and
+apic_flat_logical (6.12.19 without apic_flat), xen_dm_msix_all_writes (RELEASE-4.18.0 'return msixtbl_write(...)',
+4.19.0 X86EMUL_UNHANDLEABLE), managed_disable_depth (irq_shutdown's 'desc->depth = 1;' still in 6.12.19: no 6.12.y
+copy by then, as recorded); readings kernel.hotplug.cpu0 (BOOTPARAM_HOTPLUG_CPU0 in 5.17.0, gone in 6.5.0),
+xen.msixtbl.early-mask (the discard at RELEASE-4.1.6, 4.2.0, 4.3.0, not 4.1.0, 4.2.5, 4.4.0), xen.msix-memory-decoded (RELEASE-4.5.5 without, 4.6.0 and
 4.19.0 with), xen.startup-guest-masked, evtchn.fifo-one-priority (4.4.0, 4.19.0), xen.sched.credit-tick (4.1.0
 CSCHED_MSECS_PER_TICK; 4.2.0 .. 4.12.0 tick_period_us), xen.sched.one-per-pcpu, xen.unmap-self-hvm (4.1.2
 unconditional, 4.1.3 tested), xen.vmsi-without-evtchn, xen.hvm-inject-msi, xen.dm-unmap-clears-emuirq,
