@@ -71,8 +71,9 @@ def count(tree: str | None, workload: str, n: int, platform: str, abi: str,
     ``cache_sim`` its cache and branch simulation too (in ``SIMULATED``)."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     rm = "remap" if remap else "-"
-    if tree:
-        env["PYTHONPATH"] = tree
+    # (the child runs in a temporary directory: a relative PYTHONPATH such as ``.`` would name it, and "this tree"
+    # would be whatever msidbg the interpreter has installed -- this checkout is named by its absolute path)
+    env["PYTHONPATH"] = tree or str(HERE.parent)
     with tempfile.TemporaryDirectory() as tmp:
         out_file = Path(tmp) / "cg.out"
         code = CHILD.format(bench=str(HERE))

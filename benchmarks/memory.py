@@ -57,8 +57,8 @@ print(json.dumps({{"delivered": sum(v["delivered"] for d in summ["devices"].valu
 
 def child(tree: str | None, workload: str, interrupts: int, platform: str, headless: bool) -> dict[str, Any]:
     env = dict(os.environ, PYTHONHASHSEED="0")
-    if tree:
-        env["PYTHONPATH"] = tree
+    # (run from /: this checkout by its absolute path, not a relative PYTHONPATH the child would resolve from there)
+    env["PYTHONPATH"] = tree or str(HERE.parent)
     out = subprocess.run([sys.executable, "-c", CHILD.format(bench=str(HERE)), workload, str(interrupts),
                           platform, "1" if headless else "0"],
                          env=env, capture_output=True, text=True, check=False, cwd="/")

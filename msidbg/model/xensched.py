@@ -249,8 +249,11 @@ def _yield_item(it: list[Any], p: int) -> bool:
 
 
 def _arm_yield(eng: Any, p: int, t: int) -> None:
-    """The PAUSE-loop exit of the vCPU spinning on pCPU ``p`` at ``t`` (one at a time)."""
+    """The PAUSE-loop exit of the vCPU spinning on pCPU ``p`` at ``t`` (one at a time). The one place a PAUSE-loop
+    exit goes on the agenda: the bound ``Sched`` no longer knows its agenda to hold none (``Sched.noyield``)."""
     if not any(_yield_item(it, p) for it in eng.agenda.values()):
+        if (xs := eng.model.xsched) is not None:
+            xs.noyield = None
         eng.schedule(t, "xen", "sched", p, "yield")
 
 
@@ -276,7 +279,7 @@ class Sched:
     in place -- are that world's. A vCPU woken onto an idle pCPU, or blocking with nobody waiting, is a few list
     and map writes here, without the dict lookups of the state's keys on every call (perf31)."""
 
-    __slots__ = ("w", "s", "pcpu", "run", "runq", "since", "credit", "burnt", "pri", "migr", "yld")
+    __slots__ = ("w", "s", "pcpu", "run", "runq", "since", "credit", "burnt", "pri", "migr", "yld", "noyield")
 
     def __init__(self, w: World) -> None:
         x = w.xen
@@ -296,6 +299,11 @@ class Sched:
         self.migr: list[bool] | None = s.get("migr")
         # credit before 9fdd2f3c9c: a YIELD flag kept past a rate-limited yield (audit25), None otherwise
         self.yld: list[bool] | None = s.get("yld")
+        #: the agenda (the dict itself) last found to hold no PAUSE-loop exit (``_yield_item``) of any pCPU, None
+        #: when not known: ``block`` scans the agenda for its pCPU's exit only while it may hold one. Items leave
+        #: the agenda in many places but a PAUSE-loop exit enters it only by ``_arm_yield``, which clears this;
+        #: a world installed (time travel, a restore) gets a new ``Sched`` (``Model.bind``), starting at None
+        self.noyield: dict[int, list[Any]] | None = None
 
     def wake(self, eng: Any, c: Any) -> bool:
         """A blocked vCPU becomes runnable (``vcpu_wake`` -> the scheduler's wake: credit boosts an UNDER vCPU
@@ -364,18 +372,26 @@ class Sched:
                 if now > burnt[v]:
                     self.credit[v] -= now - burnt[v]     # type: ignore[index]
                     burnt[v] = now
-            else:
-                _tick(self.s, v, w.now)
+            elif (pri := self.pri) is not None and pri[v] == BOOST and w.now // TICK > self.since[v] // TICK:
+                pri[v] = UNDER      # (``_tick``, inline)
             del run[p]
             if self.yld is not None:
                 self.yld[v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
-            # (its PAUSE loop ended: no exit ahead -- xen33.) The test is ``_yield_item``'s, inline: a block is on
-            # every interrupt's path and its exit is rarely armed, so the agenda is scanned without a call per item
-            # and ``unschedule`` (which rebuilds the heap) runs only when there is one to drop
-            for it in eng.agenda.values():
-                if len(it) > 5 and it[5] == "yield" and it[4] == p and it[3] == "sched" and it[2] == "xen":
+            # (its PAUSE loop ended: no exit ahead -- xen33.) A block is on every interrupt's path and an exit is
+            # rarely armed: the agenda is scanned only while it may hold one (``noyield``), with ``_yield_item``'s
+            # test inline, and ``unschedule`` (which rebuilds the heap) runs only when there is one of ``p`` to drop
+            if self.noyield is not (agenda := eng.agenda):
+                mine = other = False
+                for it in agenda.values():
+                    if len(it) > 5 and it[5] == "yield" and it[3] == "sched" and it[2] == "xen":
+                        if it[4] == p:
+                            mine = True
+                        else:
+                            other = True
+                if mine:
                     eng.unschedule(lambda it: _yield_item(it, p))
-                    break
+                if not other:
+                    self.noyield = agenda
             if self.runq:
                 _left(eng, self.s, p, "block", v)
         elif runq := self.runq:
