@@ -776,7 +776,7 @@ reading("kernel.remap.irte-per-irq",
         quote="alloc_irte: 'irq_iommu->iommu = iommu; irq_iommu->irte_index =  index; irq_iommu->sub_handle = 0;'; "
         "amd irq_remapping_free: 'irte_info = &data->irq_2_irte; free_irte(irte_info->devid, irte_info->index);'")
 reading("kernel.irq.freed-under-call",
-        "(redteam32) Before 4c1ef72e9b71 a failed second enable's free_msi_irqs frees every irq on the device's "
+        "(redteam32) Before 4c1ef72e9b71 (4.20) a failed second enable's free_msi_irqs frees every irq on the device's "
         "list (kernel.msi.enable-unserialised): msi_domain_free_irqs -> irq_domain_free_irqs -> irq_free_descs -> "
         "free_desc (delete_irq_desc under sparse_irq_lock, call_rcu) takes no desc->lock, so an enable_irq that "
         "another CPU is running on one of those irqs -- under desc->lock, from its pci_irq_vector lookup -- goes "
@@ -784,7 +784,7 @@ reading("kernel.irq.freed-under-call",
         "irq_startup / irq_enable it was in with a note (tests/combo31 seed 324285 raised KeyError there).",
         status="hypothetical", module=M)
 reading("kernel.pm.restore-msi-freed-desc",
-        "(redteam32) A second MSI enable before 4c1ef72e9b71 that fails (populate_msi_sysfs' -EEXIST) frees "
+        "(redteam32) A second MSI enable before 4c1ef72e9b71 (4.20) that fails (populate_msi_sysfs' -EEXIST) frees "
         "every descriptor on dev->msi_list in free_msi_irqs, the first enable's too, while dev->msi_enabled and "
         "dev->irq stay as the first enable set them (kernel.msi.enable-unserialised). A later "
         "__pci_restore_msi_state passes its msi_enabled test and takes 'entry = irq_get_msi_desc(dev->irq)': the "
