@@ -234,3 +234,19 @@ def test_fuzz_324285_enable_of_an_irq_freed_under_it() -> None:
     """4.19.91: enable_irq on CPU27 meets CPU12's failed enable freeing every irq of the list (KeyError before)."""
     eng = run_to_end(load_scenario(str(FUZZ / "combo31-324285.yaml")))
     assert any("was freed under this call" in w for w in _notes(eng, "irq_startup"))
+
+
+def test_b09_b10_d3_loss_chain_reaches_the_suspend() -> None:
+    """`msidbg why` on a signal dropped out of D0 reaches the pm_suspend that took the function there (revision 20:
+    the chain stopped at the signal)."""
+    from msidbg.debugger import Session
+
+    for name, state, power in (("b09-d3hot-suspend-during-stream-4cpu-k515", "D3hot", 3),
+                               ("b10-nvme-d3cold-doorbell-after-resume-2cpu-k419", "D3cold", 4)):
+        s = Session.from_scenario(str(HELD / f"{name}.yaml"))
+        s.run()
+        lost = next(h for h in s.hits() if h.name == "irq-lost")
+        chain = s.why(lost).chain
+        dev = "eth0" if name.startswith("b09") else "nvme0"
+        assert [(lk.path, lk.value) for lk in chain[1:2]] == [(f"devices.{dev}.power", power)], name
+        assert f"enters {state}" in chain[1].reason and chain[-1].path.startswith("actions["), name

@@ -1772,7 +1772,9 @@ Revisions:
   ``kernel.pm.restore-msi-freed-desc``; seeds 320242 and six more raised IndexError in pm.msi_message). (3) an
   enable_irq on another CPU whose irq that failed enable's free_msi_irqs frees (irq_free_descs takes no desc->lock)
   ends its irq_startup / irq_enable with a note (hypothetical reading ``kernel.irq.freed-under-call``; seed 324285,
-  KeyError in irq.reactivate). No run that completed before changes. tests/heldout32 (40 held-out scenarios, 20 bare metal and 20 Xen, predicted from source
+  KeyError in irq.reactivate). No run that completed before changes. Provenance (no event moves): a signal dropped
+  because the function is out of D0 links the transition that took it there (new key ``devices.D.power``, written
+  by pm_suspend's D3hot / D3cold and pm_resume's D0): ``msidbg why`` on such a loss stopped at the signal. tests/heldout32 (40 held-out scenarios, 20 bare metal and 20 Xen, predicted from source
   before their runs: 38 agreed, x03 and x09 were wrong predictions -- the 5.15.0 PV remove oopses in
   pci_msix_shutdown, 446a98b19fd6 .. 9c8e9c9681a0; a 5.15.0 HVM pirq guest masks an emulated device's entries for
   good, before 7e0815b3e099), tests/test_heldout32.py.
