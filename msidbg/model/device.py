@@ -412,6 +412,8 @@ def _signal_d3(eng: Any, name: str, dev: Dev, idx: int) -> None:
     request but a PME message, one in D3cold has no power -- no interrupt message goes out and the event is
     lost (what the device would do to wake the system, PME, is not modelled)."""
     eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s(f"function in {dev['power']}"))
+    P = eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.POWER, P.dev(name)))     # the transition that took it out of D0
     acct.lost(eng, name, idx, 1, f"raised while the function was in {dev['power']} (no interrupt message: "
               "PME, not modelled, is all it may send)")
 
@@ -755,6 +757,10 @@ def power_state(eng: Any, name: str, state: str | None) -> None:
         dev.pop("power", None)
     else:
         dev["power"] = state
+    P = eng.prov
+    if P.on and eng.fresh:
+        P.write(PC.KERNEL, PK.key(PK.POWER, P.dev(name)), {None: 0, "D3hot": 3, "D3cold": 4}.get(state, 3),
+                note=f"{name} enters {state or 'D0'}" + (" (no interrupt message out of D0)" if state else ""))
 
 
 def power_on_reset(eng: Any, name: str) -> None:

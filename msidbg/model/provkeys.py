@@ -99,6 +99,8 @@ SCHEDIN = 68     # vCPU: its last schedule-in by Xen's host scheduler (``xen.sch
 KCMSG = 70       # dev, entry: a message __pci_write_msi_msg cached without writing it (the function out of D0:
                  # ``kernel.pci.D.descs[i].msg``), and pci_pm_thaw_noirq leaving it unwritten before e60514bd4485: a loss
                  # of the device's older message links it (why32)
+POWER = 71       # dev: the function's power state (``devices.D.power``: pm_suspend's D3hot PMCSR write or D3cold,
+                 # pm_resume's D0), which a signal dropped out of D0 links (redteam32: the chain stopped at the signal)
 SCHEDWAKE = 69   # vCPU: its last wake-up onto a pCPU another vCPU runs on (``xen.sched.woken[v]``: the runqueue insert and
                  # the tickle, model/xensched.py ``wake`` / ``migrate``), which its schedule-in links (why32)
 
@@ -169,7 +171,8 @@ _DEV_ENTRY = {
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
         MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd",
         QCMD: "qemu.devs.{d}.cmd",
-        BOUND: "kernel.pci.{d}.bound", DESCS: "kernel.pci.{d}.descs", SAVEDCMD: "kernel.pci.{d}.pm.saved_cmd"}
+        BOUND: "kernel.pci.{d}.bound", DESCS: "kernel.pci.{d}.descs", SAVEDCMD: "kernel.pci.{d}.pm.saved_cmd",
+        POWER: "devices.{d}.power"}
 _CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
 _ONE = {
     ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",

@@ -1759,9 +1759,28 @@ Revisions:
   lock, which kernel33 removed). The merged lanes' pinned timings re-derived under the combined model (no model change):
   tests/xen33 a03 (audit25's pre-4.8 rate-limited yield meets xen33's spinner: take_cpu_down 6.004416 ms),
   tests/heldout_xen31 x30 (xen33's PV spinner: offline 28.5162 ms) and x38 (schedule-in 8.004848 ms).
+- 20: (redteam32) Three crashes tests/combo31.py found (seeds 320000..326000), all after a second, unserialised
+  enable of a device before 4c1ef72e9b71 (kernel.msi.enable-unserialised) failed: (1) under VT-d / AMD-Vi an irq
+  that enable leaked (its descriptor got a new irq) keeps the remapping entry of its own allocation -- the
+  remapping domains store it per irq (torvalds/linux v6.6 drivers/iommu/intel/irq_remapping.c alloc_irte:
+  'irq_iommu->irte_index =  index'; drivers/iommu/amd/iommu.c irq_remapping_free: 'irte_info =
+  &data->irq_2_irte'), reading ``kernel.remap.irte-per-irq``; msidbg kept them per device and a CPU offline's move
+  of the leaked irq raised IndexError in remap.irte_of (seeds 320748, 322509). Such an irq's descriptor now carries
+  ``irte`` (a new field only there). (2) __pci_restore_msi_state (pm_resume / pm_thaw) of a device whose failed
+  second MSI enable freed every descriptor (free_msi_irqs) while msi_enabled stayed set: irq_get_msi_desc(dev->irq)
+  is the freed descriptor; msidbg notes the use-after-free and writes no message (hypothetical reading
+  ``kernel.pm.restore-msi-freed-desc``; seeds 320242 and six more raised IndexError in pm.msi_message). (3) an
+  enable_irq on another CPU whose irq that failed enable's free_msi_irqs frees (irq_free_descs takes no desc->lock)
+  ends its irq_startup / irq_enable with a note (hypothetical reading ``kernel.irq.freed-under-call``; seed 324285,
+  KeyError in irq.reactivate). No run that completed before changes. Provenance (no event moves): a signal dropped
+  because the function is out of D0 links the transition that took it there (new key ``devices.D.power``, written
+  by pm_suspend's D3hot / D3cold and pm_resume's D0): ``msidbg why`` on such a loss stopped at the signal. tests/heldout32 (40 held-out scenarios, 20 bare metal and 20 Xen, predicted from source
+  before their runs: 38 agreed, x03 and x09 were wrong predictions -- the 5.15.0 PV remove oopses in
+  pci_msix_shutdown, 446a98b19fd6 .. 9c8e9c9681a0; a 5.15.0 HVM pirq guest masks an emulated device's entries for
+  good, before 7e0815b3e099), tests/test_heldout32.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 19
+MODEL = 20

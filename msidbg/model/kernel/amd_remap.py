@@ -35,8 +35,10 @@ ROUTE = amdvi.ROUTE
 
 
 def index_of(k: Any, desc: dict[str, Any]) -> int:
-    """irq_2_irte.index: the entry of the requester's table behind an irq (index + sub_handle)."""
-    base, sub = pci.pdev(k, desc["dev"])["irte"][desc["index"]]
+    """irq_2_irte.index: the entry of the requester's table behind an irq (index + sub_handle); an irq a second
+    enable leaked keeps its own (``remap.keep_leaked``)."""
+    own = desc.get("irte")
+    base, sub = own if own is not None else pci.pdev(k, desc["dev"])["irte"][desc["index"]]
     return int(base) + int(sub)
 
 
@@ -54,6 +56,7 @@ alloc = program("amd_irq_remapping_alloc", "irq_remapping_alloc: entries of the 
 def alloc_index(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
     n = len(p["descs"])
+    remap.keep_leaked(k, p)
     # Multi-MSI: one call for the block, aligned (align = X86_IRQ_ALLOC_TYPE_PCI_MSI); MSI-X: one each
     remap.take_entries(p, n, loc["type"], lambda count, block: amdvi.alloc(k.w, loc["dev"], count, block))
     if len(p["irte"]) < n:

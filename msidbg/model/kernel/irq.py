@@ -297,6 +297,21 @@ def _pre_startup(k: Any, desc: Any) -> bool:
     return not chip_has(desc, "startup-first") and bool(sw(k, "affinity_before_startup"))
 
 
+def _freed_under(k: Any, loc: dict[str, Any]) -> Any:
+    """The irq's descriptor, or None when it was freed while this call ran on it: a failed second enable's
+    free_msi_irqs on another CPU (before 4c1ef72e9b71, kernel.msi.enable-unserialised) frees every irq of the
+    device's list -- msi_domain_free_irqs -> irq_domain_free_irqs -> irq_free_descs takes no desc->lock -- so an
+    enable_irq holding that lock goes on with a descriptor torn down under it: a use-after-free msidbg does not
+    follow; the call ends here (reading kernel.irq.freed-under-call, hypothetical; redteam32: tests/combo31 seed
+    324285 raised KeyError)."""
+    desc = k.w.irqs.get(loc["irq"])
+    if desc is None:
+        k.note(f"irq {loc['irq']} was freed under this call (another CPU's free_msi_irqs: irq_free_descs takes no "
+               "desc->lock): a use-after-free msidbg does not follow; the call ends here", loc["irq"], None)
+        k.ret(0)
+    return desc
+
+
 @irq_startup.step
 def reactivate(k: Any, loc: dict[str, Any]) -> None:
     """Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9) irq_startup's
@@ -305,7 +320,9 @@ def reactivate(k: Any, loc: dict[str, Any]) -> None:
     has its IRTE (with remapping) and message composed and written again. The model's
     request_irq activates before irq_startup (irq_activate, 4.15), so ``reactivate`` says whether
     the irq was activated before request_irq -- else this startup's is its first activation."""
-    desc = k.w.irqs[loc["irq"]]
+    desc = _freed_under(k, loc)
+    if desc is None:
+        return
     desc["depth"] = 0
     if desc["started"]:     # ``if (irqd_is_started(d)) irq_enable(desc);`` (enable_irq's way in)
         k.call_then("started", "irq_enable", irq=desc.irq)
@@ -318,7 +335,9 @@ def reactivate(k: Any, loc: dict[str, Any]) -> None:
 @irq_startup.step
 def startup_kind(k: Any, loc: dict[str, Any]) -> None:
     """__irq_startup_managed: NORMAL, MANAGED (activate now) or ABORT (no CPU of the mask)."""
-    desc = k.w.irqs[loc["irq"]]
+    desc = _freed_under(k, loc)
+    if desc is None:
+        return
     loc["managed"] = desc["is_managed"]
     if not loc["managed"]:
         if _pre_startup(k, desc):
@@ -348,7 +367,9 @@ def startup_kind(k: Any, loc: dict[str, Any]) -> None:
 
 @irq_startup.step
 def startup_middle(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w.irqs[loc["irq"]]
+    desc = _freed_under(k, loc)
+    if desc is None:
+        return
     if loc["managed"]:
         if loc["ret"] < 0:
             desc["managed_shutdown"] = True
@@ -361,7 +382,9 @@ def startup_middle(k: Any, loc: dict[str, Any]) -> None:
 
 @irq_startup.step
 def startup_last(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w.irqs[loc["irq"]]
+    desc = _freed_under(k, loc)
+    if desc is None:
+        return
     if loc["managed"]:
         k.call("__irq_startup", irq=loc["irq"])
     elif not _pre_startup(k, desc):
@@ -374,7 +397,9 @@ def started(k: Any, loc: dict[str, Any]) -> None:
     __enable_irq, irq_restore_affinity_of_irq): an edge left IRQS_PENDING while the irq was disabled
     or shut down is replayed now."""
     from msidbg.model.kernel.disable import check_irq_resend  # (disable.py imports this module)
-    desc = k.w.irqs[loc["irq"]]
+    desc = _freed_under(k, loc)
+    if desc is None:
+        return
     if desc["pending"]:
         check_irq_resend(k, desc)
     k.ret(0)
@@ -393,7 +418,9 @@ def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
     finishes first."""
     from msidbg.model.kernel.entry import spin_on_lock  # (entry.py's imports lead back here)
 
-    desc = k.w.irqs[loc["irq"]]
+    desc = _freed_under(k, loc)
+    if desc is None:
+        return
     if spin_on_lock(k, desc, k.cpu_id):
         return
     chip_enable = CHIP_ENABLE.get(desc.chip) if desc.disabled else None
@@ -412,7 +439,9 @@ def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
 def unlock(k: Any, loc: dict[str, Any]) -> None:
     """After a chip enable that is a program (xen-pirq's startup_pirq before 4.13), which ran under
     desc->lock: the lock is released (irq_put_desc_busunlock)."""
-    desc = k.w.irqs[loc["irq"]]
+    desc = _freed_under(k, loc)
+    if desc is None:
+        return
     if desc.lock == k.cpu_id:
         desc.lock = -1
     k.ret(0)

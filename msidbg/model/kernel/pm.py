@@ -580,8 +580,19 @@ def msi_disable(k: Any, loc: dict[str, Any]) -> None:
 
 @restore_msi_prog.step
 def msi_message(k: Any, loc: dict[str, Any]) -> None:
-    """arch_restore_msi_irqs (x86: true) -> __pci_write_msi_msg(entry, &entry->msg): the first descriptor's."""
-    first = _descs(k, loc["dev"])[0]
+    """arch_restore_msi_irqs (x86: true) -> __pci_write_msi_msg(entry, &entry->msg): the first descriptor's.
+    msi_enabled with no descriptor on the list: a second enable before 4c1ef72e9b71 failed, and its
+    free_msi_irqs freed every descriptor on dev->msi_list, the first enable's too, leaving dev->msi_enabled
+    and dev->irq (whose irq_get_msi_desc is the freed descriptor); the restore's entry is a dangling
+    pointer -- a use-after-free msidbg does not follow: it writes no message (hypothetical reading
+    ``kernel.pm.restore-msi-freed-desc``; redteam32, tests/combo31 seed 320242 crashed here)."""
+    descs = _descs(k, loc["dev"])
+    if not descs:
+        k.note("__pci_restore_msi_state: dev->msi_enabled with no descriptor on dev->msi_list (a failed second "
+               "enable's free_msi_irqs freed them): irq_get_msi_desc(dev->irq) is the freed descriptor, a "
+               "use-after-free; msidbg writes no message", 0, loc["dev"])
+        return
+    first = descs[0]
     desc = k.w.irqs.get(first["irq"]) if first["irq"] else None
     if desc is not None and desc.get("msg") is not None:
         k.call("pci_write_msi_msg", irq=desc.irq, msg=list(desc["msg"]), parts="all")

@@ -38,8 +38,26 @@ def irte_of(k: Any, desc: Any) -> tuple[int, int]:
     IRTE its pin's entry holds (mp_irqdomain_alloc -> intel_irq_remapping_alloc: one per pin)."""
     if desc.chip == IOAPIC_CHIP:
         return int(k.w["ioapic"][desc.irq]["irte"]), 0
+    own = desc.get("irte")
+    if own is not None:     # an irq a second enable leaked keeps the IRTE of its own allocation (keep_leaked)
+        return int(own[0]), int(own[1])
     base, sub = pci.pdev(k, desc.dev)["irte"][desc.index]
     return int(base), int(sub)
+
+
+def keep_leaked(k: Any, p: dict[str, Any]) -> None:
+    """Before a device's IRTEs are allocated again while its descriptors still have irqs -- a second enable
+    before 4c1ef72e9b71 walks the first one's descriptors too, and msi_domain_alloc_irqs gives each a new irq,
+    leaking the old one (reading ``kernel.msi.enable-unserialised``) -- each such irq keeps the IRTE it was
+    allocated with: the remapping domain's irq data holds its own index (intel_irq_remapping_alloc:
+    ``data->irq_2_iommu.irte_index = index``; AMD irq_remapping_alloc: ``irte_info->index``), which the second
+    allocation does not touch. The model kept them only per device (``p["irte"]``, overwritten here), so a leaked
+    irq still in use -- moved by a CPU offline -- found no entry (redteam32: tests/combo31 seeds 320748, 322509)."""
+    old = p.get("irte") or []
+    for pd in p.get("descs", []):
+        desc = k.w.irqs.get(pd.get("irq")) if pd.get("irq") else None
+        if desc is not None and desc.get("irte") is None and desc.chip != IOAPIC_CHIP and desc.index < len(old):
+            desc["irte"] = [int(old[desc.index][0]), int(old[desc.index][1])]
 
 
 def compose(k: Any, desc: Any) -> list[int]:
@@ -72,6 +90,7 @@ alloc = program("intel_irq_remapping_alloc", "IRTEs for a device's MSI descripto
 def alloc_irte(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
     n = len(p["descs"])
+    keep_leaked(k, p)
     take_entries(p, n, loc["type"], lambda count, block: iommu.alloc(k.w, loc["dev"], count))
     if len(p["irte"]) < n:
         got = len(p["irte"])

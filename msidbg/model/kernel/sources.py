@@ -763,6 +763,36 @@ UNSERIALISED = (
            "PCI/MSI: Let the irq code handle sysfs groups' of the 5.17 series, 2021-11-27, removes the same "
            "msi_populate_sysfs calls from msi_capability_init / msix_capability_init)"),
 )
+reading("kernel.remap.irte-per-irq",
+        "(redteam32) The remapping domains keep an irq's remapping table entry in that irq's own data, not per "
+        "device: intel_irq_remapping_alloc -> alloc_irte stores it in the irq's irq_2_iommu (irte_index, "
+        "sub_handle), AMD irq_remapping_alloc in the irq's amd_ir_data (irq_2_irte.index); activation, "
+        "set_affinity and free read it there. An irq a second, unserialised enable leaked "
+        "(kernel.msi.enable-unserialised: its descriptor got a new irq) keeps its entry and its vector, and a "
+        "later move of it -- a CPU offline's migrate_one_irq -- rewrites that entry. msidbg kept the entries "
+        "per device and overwrote them at the second allocation, so such a move found none (tests/combo31 seeds "
+        "320748, 322509 crashed); it now gives the leaked irq its own entry (remap.keep_leaked).",
+        source=(INTEL_IR, AMD_IR), module=M,
+        quote="alloc_irte: 'irq_iommu->iommu = iommu; irq_iommu->irte_index =  index; irq_iommu->sub_handle = 0;'; "
+        "amd irq_remapping_free: 'irte_info = &data->irq_2_irte; free_irte(irte_info->devid, irte_info->index);'")
+reading("kernel.irq.freed-under-call",
+        "(redteam32) Before 4c1ef72e9b71 (4.20) a failed second enable's free_msi_irqs frees every irq on the device's "
+        "list (kernel.msi.enable-unserialised): msi_domain_free_irqs -> irq_domain_free_irqs -> irq_free_descs -> "
+        "free_desc (delete_irq_desc under sparse_irq_lock, call_rcu) takes no desc->lock, so an enable_irq that "
+        "another CPU is running on one of those irqs -- under desc->lock, from its pci_irq_vector lookup -- goes "
+        "on with a descriptor and irq data being torn down. What it then does is undefined; msidbg ends the "
+        "irq_startup / irq_enable it was in with a note (tests/combo31 seed 324285 raised KeyError there).",
+        status="hypothetical", module=M)
+reading("kernel.pm.restore-msi-freed-desc",
+        "(redteam32) A second MSI enable before 4c1ef72e9b71 (4.20) that fails (populate_msi_sysfs' -EEXIST) frees "
+        "every descriptor on dev->msi_list in free_msi_irqs, the first enable's too, while dev->msi_enabled and "
+        "dev->irq stay as the first enable set them (kernel.msi.enable-unserialised). A later "
+        "__pci_restore_msi_state passes its msi_enabled test and takes 'entry = irq_get_msi_desc(dev->irq)': the "
+        "freed descriptor; default_restore_msi_irqs writes entry->msg from freed memory. What that memory holds "
+        "is not modelled: msidbg notes the use-after-free and writes no message (the mask and Enable writes "
+        "follow as in the release). Hypothetical: the kernel's behaviour here is undefined; tests/combo31 seed "
+        "320242 crashed on the empty list.",
+        status="hypothetical", module=M)
 reading("kernel.msi.enable-unserialised",
         "(kernel33) Before 5512c5eaf533 (5.17) nothing serialises two enables of one device. __pci_enable_msix_range "
         "/ __pci_enable_msi_range test dev->msix_enabled / msi_enabled (5.10.13: WARN_ON_ONCE(...) return -EINVAL; "
