@@ -124,17 +124,21 @@ def test_516_runs_both_set_ups_on_one_list() -> None:
 
 
 def test_second_msi_enable_fails_without_a_teardown_and_clears_msi_enabled() -> None:
-    """6.6 MSI: CPU1 sleeps at 121 us; its insert fails at 209.3 us ('goto fail': msi_enabled = 0, no teardown);
+    """6.6 MSI: CPU1 sleeps at 121 us; its insert fails at 238.3 us ('goto fail': msi_enabled = 0, no teardown);
     CPU0's MSI Enable write goes on: the device signals through irq 24 while the kernel's msi_enabled is 0 (a
     later pci_free_irq_vectors returns at its flag test). kernel32: each msi_capability_init first clears Enable
-    ('pci_msi_set_enable(dev, 0)', a trapped read and write through QEMU): 49 us later than before."""
+    ('pci_msi_set_enable(dev, 0)', a trapped read and write through QEMU): 49 us later than before. kernel37:
+    msi_setup_msi_desc reads Message Control before msi_add_msi_desc (5.17-rc5, 6.12.19), a trapped read QEMU
+    serves after CPU0's Enable write (226.3 us): the -EBUSY comes after CPU0's enable returned (was 209.3 us)."""
     eng, evs = _run("m01-double-msi-enable-hvm-k66")
     assert _trace(evs) == [
         (1, 121_000, f"msi_capability_init: {WAIT}"),
         (0, 197_200, "xen.irq 24 fresh pirq"),
-        (1, 209_300, f"msi_capability_init: {BUSY}"),
-        (1, 209_400, "result -16"),
-        (0, 225_300, "result 1")]
+        (0, 225_300, "result 1"),
+        (1, 238_300, f"msi_capability_init: {BUSY}"),
+        (1, 238_400, "result -16")]
+    reads = [e.time_ns for e in evs if e.kind == "qemu.cfg_read" and e.time_ns > 209_000]
+    assert reads == [226_300]     # msi_setup_msi_desc's pci_read_config_word, before the insert's -EBUSY
     p = eng.w.kernel["pci"]["d0"]
     assert (p["msi_enabled"], p["mode"], p["lock"]) == (False, "msi", -1)
     assert [d["irq"] for d in p["descs"]] == [24]

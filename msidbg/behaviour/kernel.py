@@ -971,6 +971,29 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "pci_irq_vector_msi", "kernel", ("dev_irq", "virq"), "virq",
+        "what pci_irq_vector(dev, nr) returns while MSI (not MSI-X) is enabled: dev_irq -- 'dev->irq + nr' after "
+        "'WARN_ON_ONCE(nr >= entry->nvec_used)' on the first descriptor of dev->msi_list: whatever dev->irq holds "
+        "(msi_capability_init's 'dev->irq = entry->irq' at its end, after the flag; the irq of an earlier enable "
+        "whose descriptors another set-up freed), no lock; virq -- msi_get_virq(): the descriptor stored at index 0, "
+        "under msi_lock_descs, 'desc->irq + index' if index < nvec_used, else 0 (-EINVAL). In both, with neither "
+        "MSI nor MSI-X enabled nr 0 is dev->irq (the INTx irq, 0 without a routed pin) and MSI-X is a descriptor "
+        "lookup (reading kernel.msi.irq-vector)",
+        initial="dev_irq", scoped=True,
+        initial_note="drivers/pci/msi.c pci_irq_vector of 4.13.9 (kinmax/linux-4.13.19 at 135f62e8) and 5.15.24 "
+        "(yhuan416/linux-5.15.24 at 0ea83df25): 'if (dev->msi_enabled) { struct msi_desc *entry = "
+        "first_pci_msi_entry(dev); if (WARN_ON_ONCE(nr >= entry->nvec_used)) return -EINVAL; } else { if "
+        "(WARN_ON_ONCE(nr > 0)) return -EINVAL; } return dev->irq + nr;'",
+        history=(
+            Change("5.17", "virq", "82ff8e6b78fc PCI/MSI: Use msi_get_virq() in pci_get_vector()",
+                   note="tip irq/msi (tip-bot2 mail 2021-12-16, 'No functional change intended'; '[patch V3 ...]' "
+                   "of tglx's MSI rework, 2021-12-10), the irq/msi pull for v5.17-rc1; read in the 5.17-rc5 tree "
+                   "(dunli/linux-5.17 at a5835cacd, drivers/pci/msi/msi.c pci_irq_vector, kernel/irq/msi.c "
+                   "msi_get_virq) and 6.12.19 (wishday/linux-6.12.y at 21ae40e85, drivers/pci/msi/api.c, "
+                   "msi_domain_get_virq); 5.16 not read as a tree (the diff removes the 5.15.24 lines)"),
+        ),
+    ),
+    Switch(
         "spurious_apic_entry", "kernel", ("smp", "sysvec"), "sysvec",
         "the C function the IDT entry of the APIC spurious vector 0xff runs (the name the kernel notes and hits "
         "give a device message that lands there; the handling is spurious_vector_eoi's): smp -- smp_spurious_interrupt, "

@@ -252,8 +252,19 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
     probes.build(scn, w)
     for hook in PLATFORM_BUILDERS:
         hook(scn, w)
+    _dev_irq(w)
     _timeline(scn, w)
     return w
+
+
+def _dev_irq(w: World) -> None:
+    """``pci_dev->irq`` of each function (``kernel.pci.D.irq``): the irq of the GSI its INTx# pin is routed to
+    (pcibios_enable_device -> pcibios_enable_irq, acpi_pci_irq_enable; a PV guest's pcifront pirq irq), 0 for a
+    function without ``intx:``. msi_capability_init replaces it with the MSI irq and pci_msi_shutdown restores it
+    (reading ``kernel.msi.dev-irq``); pci_irq_vector reads it."""
+    for name, p in w.kernel["pci"].items():
+        ix = w.devices[name].get("intx")
+        p["irq"] = int(ix.get("irq", ix["gsi"])) if ix is not None else 0
 
 
 def _timeline(scn: Scenario, w: World) -> None:

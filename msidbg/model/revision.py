@@ -1778,6 +1778,24 @@ Revisions:
   before their runs: 38 agreed, x03 and x09 were wrong predictions -- the 5.15.0 PV remove oopses in
   pci_msix_shutdown, 446a98b19fd6 .. 9c8e9c9681a0; a 5.15.0 HVM pirq guest masks an emulated device's entries for
   good, before 7e0815b3e099), tests/test_heldout32.py.
+  (kernel37) pci_dev->irq and pci_irq_vector() follow their source (torvalds/linux drivers/pci/msi.c of 4.13.9,
+  kinmax/linux-4.13.19 135f62e8, and 5.15.24, yhuan416/linux-5.15.24 0ea83df2; drivers/pci/msi/msi.c + kernel/irq/msi.c
+  of 5.17-rc5, dunli/linux-5.17 a5835cac; drivers/pci/msi/api.c of 6.12.19, wishday/linux-6.12.y 21ae40e8; functions
+  pci_irq_vector, msi_get_virq, msi_setup_entry / msi_setup_msi_desc, msi_capability_init, pci_msi_shutdown; x86
+  pcibios_enable_device / the weak pcibios_free_irq). Every world gains ``kernel.pci.<dev>.irq`` (dev->irq: the INTx
+  irq, 0 without a pin), an MSI descriptor ``default_irq``, and the row ``kernel.pci_irq_vector_msi`` (dev_irq before
+  82ff8e6b78fc, 5.17; virq). msi_capability_init sets dev->irq to its irq at its end; pci_msi_shutdown restores
+  default_irq. pci_irq_vector with neither MSI nor MSI-X enabled is dev->irq for vector 0 in every release (msidbg:
+  -EINVAL, no descriptor): a request_irq after pci_free_irq_vectors joins the INTx line, a free_irq there WARNs on the
+  INTx irq; MSI before 5.17 is dev->irq + nr (during a second unserialised set-up the irq the driver requested, not the
+  descriptor's new one). Before 5.17 pci_msi_shutdown's BUG_ON(list_empty()) comes before Enable / INTx are touched
+  (a teardown after a failed second MSI set-up oopses there; msidbg ran 5.17's WARN-then-NULL order). 5.17+ MSI:
+  msi_setup_msi_desc's Message Control read comes before msi_add_msi_desc's -EBUSY (a trapped read on xen-hvm:
+  kernel31 m01's -EBUSY moves from 209.3 to 238.3 us). Readings kernel.msi.dev-irq, kernel.msi.irq-vector,
+  kernel.msi.shutdown-empty-bug, kernel.irq.enable-after-free-shutdown-vector (documentation of what msidbg already did:
+  4.15..5.7 enable_irq after free_irq sends the device's next message to MANAGED_IRQ_SHUTDOWN_VECTOR 0xef on the first
+  online CPU; 0x88888888/Linux-4.19 vector.c). Shipped scenarios: the same events, hits and provenance; every state
+  hash changes (the new fields). tests/test_kernel37.py, tests/kernel37.
 """
 
 from __future__ import annotations

@@ -111,14 +111,41 @@ reading("kernel.irq.vector-lookup-locked",
 
 
 def irq_of(k: Any, dev: str, index: int) -> Any:
-    """pci_irq_vector(): the irq of vector ``index``, or None. msi_get_virq() takes msi_lock_descs,
-    so while another CPU enables or tears down the device's MSI state the caller finds it after
-    that finished: the model answers None (no irq yet / any more) instead of sleeping."""
+    """pci_irq_vector(): the irq descriptor of vector ``index``, or None (-EINVAL, or a number no descriptor has).
+
+    Neither MSI nor MSI-X enabled: nr 0 is ``dev->irq`` -- the INTx irq, also after pci_free_irq_vectors and
+    during another CPU's set-up before it sets its flag; 0 (no irq here) without a routed pin -- and nr > 0
+    -EINVAL, in every release. MSI-X: the descriptor of the entry. MSI before 82ff8e6b78fc
+    (``kernel.pci_irq_vector_msi: dev_irq``): 'dev->irq + nr' (nr below the first descriptor's nvec_used), no
+    lock; from it msi_get_virq(): the descriptor at index 0 under msi_lock_descs, whose wait the model answers
+    with None at once (reading ``kernel.msi.irq-vector``)."""
     p = pci.pdev(k, dev)
+    irqs = k.w.irqs
+    if not p["msix_enabled"] and not p["msi_enabled"]:
+        dev_irq = p.get("irq", 0)
+        return irqs.get(dev_irq) if index == 0 and dev_irq else None
     descs = p["descs"]
-    if index >= len(descs) or not descs[index]["irq"] or p["lock"] not in (-1, k.cpu_id):
-        return None
-    return k.w.irqs.get(descs[index]["irq"])
+    if p["lock"] not in (-1, k.cpu_id):
+        return None         # msi_get_virq's msi_lock_descs (5.17+): another CPU's enable or teardown holds it
+    if p["msix_enabled"]:
+        return irqs.get(descs[index]["irq"]) if index < len(descs) and descs[index]["irq"] else None
+    # MSI: one kernel descriptor for the block (the model keeps one per vector): nvec_used is the run of
+    # entries 0, 1, .. at the list's head (a second unserialised enable appends its own run after it)
+    nvec_used = 0
+    while nvec_used < len(descs) and descs[nvec_used]["index"] == nvec_used:
+        nvec_used += 1
+    if sw(k, "pci_irq_vector_msi") == "dev_irq":
+        if not descs or index >= nvec_used:
+            return None     # WARN_ON_ONCE(nr >= entry->nvec_used) (an empty list: the head read as an entry)
+        dev_irq = p.get("irq", 0)
+        if dev_irq == descs[0]["irq"]:
+            # dev->irq + nr in the block __irq_domain_alloc_irqs allocated contiguously (the model numbers a
+            # block's irqs one at a time: its nr-th is the descriptor's)
+            return irqs.get(descs[index]["irq"]) if descs[index]["irq"] else None
+        return irqs.get(dev_irq + index) if dev_irq else None
+    if not descs or not descs[0]["irq"] or index >= nvec_used:
+        return None         # msi_get_virq: no descriptor at index 0, no irq yet, or index >= nvec_used
+    return irqs.get(descs[index]["irq"]) if descs[index]["irq"] else None
 
 
 def online(k: Any) -> list[int]:
@@ -488,6 +515,25 @@ def chosen(k: Any, loc: dict[str, Any]) -> None:
     (``setup_affinity_result``); the older setup_affinity() returned 0 whatever happened."""
     ret = loc["ret"]
     k.ret(ret if ret < 0 and sw(k, "setup_affinity_result") else 0)
+
+
+reading("kernel.irq.enable-after-free-shutdown-vector",
+        "(kernel37) Before baedb87d1b53 (5.8; 5.7.10, 5.4.53, 4.19.134) an enable_irq after free_irq starts a "
+        "reservation-mode MSI irq free_irq deactivated: msi_domain_deactivate wrote a zero message, "
+        "x86_vector_deactivate freed the vector and reserve_irq_vector_locked -> vector_assign_managed_shutdown set "
+        "the cfg to MANAGED_IRQ_SHUTDOWN_VECTOR (0xef) on cpumask_first(cpu_online_mask). irq_startup unmasks "
+        "(__irq_startup, before irq_setup_affinity unless IRQCHIP_AFFINITY_PRE_STARTUP), then apic_set_affinity "
+        "returns IRQ_SET_MASK_OK for an inactive can_reserve irq without a vector and the MSI chip composes and "
+        "writes that cfg: the device's next message is vector 0xef on the first online CPU -- a system vector's "
+        "IDT entry (spurious), not 'No irq handler' and not the freed vector. msidbg already did this; this "
+        "registers the reading (the earlier note suspected 0xef).",
+        source=(Source("torvalds/linux", "v4.19 (0x88888888/Linux-4.19 at 57a18e1b, a 4.19 copy with comments)",
+                       "arch/x86/kernel/apic/vector.c", "x86_vector_deactivate / reserve_irq_vector_locked / "
+                       "vector_assign_managed_shutdown / apic_set_affinity", "4.15..5.7 (affinity_on_activate: false)"),
+                S.MSI_DOMAIN_SET_AFFINITY, S.MSI_SET_AFFINITY, S.SET_AFFINITY_INACTIVE),
+        quote="if (!irqd_is_activated(irqd) && (apicd->is_managed || apicd->can_reserve)) return IRQ_SET_MASK_OK; "
+        "... clear_irq_vector(irqd); if (apicd->can_reserve) reserve_irq_vector_locked(irqd); ... "
+        "apic_update_irq_cfg(irqd, MANAGED_IRQ_SHUTDOWN_VECTOR, cpu);", module=__name__)
 
 
 do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity",

@@ -513,6 +513,10 @@ def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
         if not lock_descs(k, loc["dev"]):
             return
         if any(d["index"] == 0 for d in p["descs"]):
+            # msi_setup_msi_desc reads Message Control before its msi_add_msi_desc (5.17-rc5, 6.12.19): a trapped
+            # read on xen-hvm is served first (this step runs again with it), then the insert's -EBUSY
+            if not pci.direct(k, loc["dev"]):
+                ctrl_read(k, loc["dev"], "msi_ctrl")
             k.note("msi_add_msi_desc: xa_insert(index 0): the index is stored already (another enable's "
                    "descriptor): -EBUSY", -EBUSY, loc["dev"])
             loc["err"] = -EBUSY
@@ -521,6 +525,11 @@ def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
     if not pci.direct(k, loc["dev"]):
         ctrl_read(k, loc["dev"], "msi_ctrl")
     new = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
+    # 'msi_attrib.default_irq = dev->irq;' -- what pci_msi_shutdown restores dev->irq to (reading
+    # kernel.msi.dev-irq): the INTx irq, unless an enabled MSI made dev->irq its own (the WARN path before
+    # 4c1ef72e9b71)
+    new[0]["default_irq"] = p.get("irq", 0)
+    loc["entry_at"] = len(p["descs"]) if unserialised(k) else 0
     if unserialised(k):
         # 'list_add_tail(&entry->list, dev_to_msi_list(&dev->dev));': beside any descriptors another CPU's
         # enable has put there (reading kernel.msi.enable-unserialised)
@@ -611,6 +620,12 @@ def msi_enable(k: Any, loc: dict[str, Any]) -> None:
         p["msi_enabled"] = True
     mme = msi_multiple(loc["nvec"]) << 4
     pci.cfg_write(k, loc["dev"], MSI_CTRL, (cur & ~(0x7 << 4)) | mme | MSI_ENABLE, 2)
+    # 'pcibios_free_irq(dev); dev->irq = entry->irq;' (x86: the weak, empty pcibios_free_irq). The entry is this
+    # set-up's; another CPU's unserialised error path may have freed it meanwhile (msi_domain_free_irqs sets
+    # 'desc->irq = 0' before the entry is freed): 0 (reading kernel.msi.dev-irq)
+    at = loc.get("entry_at", 0)
+    descs = p["descs"]
+    p["irq"] = descs[at]["irq"] if at < len(descs) and descs[at]["index"] == 0 else 0
     if lock_in_setup(k):
         unlock_descs(k, loc["dev"])     # msi_capability_init's 'unlock:'
     k.ret(0)
@@ -1169,6 +1184,18 @@ def msi_begin(k: Any, loc: dict[str, Any]) -> None:
 
 @disable_msi.step
 def msi_shutdown(k: Any, loc: dict[str, Any]) -> None:
+    """Before 5.17 pci_msi_shutdown starts with 'BUG_ON(list_empty(dev_to_msi_list(&dev->dev)));' (4.13.9,
+    5.15.24): msi_enabled without a descriptor -- the list a failed second set-up's free_msi_irqs emptied,
+    the flag staying set (the WARN path before 4c1ef72e9b71, kernel.msi.enable-twice; a concurrent set-up's,
+    kernel33) -- is an oops before Enable, INTx or the flag are touched (reading kernel.msi.shutdown-empty-bug;
+    from 5.17 the check is msi_first_desc's WARN after them, msi_shutdown_unmask)."""
+    p = pci.pdev(k, loc["dev"])
+    if unserialised(k) and not p["descs"]:
+        k.note("kernel BUG at drivers/pci/msi.c: pci_msi_shutdown: BUG_ON(list_empty(dev_to_msi_list(&dev->dev))) "
+               "-- msi_enabled is set and dev->msi_list is empty; the task oopses (msidbg ends pci_disable_msi here)",
+               -EFAULT, loc["dev"])
+        unlock_ret(k, loc["dev"], -EFAULT)
+        return
     cur = ctrl_read(k, loc["dev"], "msi_ctrl")
     pci.cfg_write(k, loc["dev"], MSI_CTRL, cur & ~MSI_ENABLE, 2)
     pci.pdev(k, loc["dev"])["msi_enabled"] = False
@@ -1196,6 +1223,10 @@ def msi_shutdown_unmask(k: Any, loc: dict[str, Any]) -> None:
         k.ret(-EFAULT)
         return
     msi_update_mask(k, dev, multi_mask(k, dev), 0)
+    # '/* Restore dev->irq to its default pin-assertion IRQ */ dev->irq = desc->msi_attrib.default_irq;' (the
+    # first descriptor's; reading kernel.msi.dev-irq)
+    p = pci.pdev(k, dev)
+    p["irq"] = p["descs"][0].get("default_irq", p.get("irq", 0))
 
 
 def shutdown_free(k: Any, loc: dict[str, Any]) -> None:

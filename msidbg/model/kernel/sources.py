@@ -811,7 +811,8 @@ reading("kernel.msi.enable-unserialised",
         "the flags alone; the other enable sets its flag and returns its count. pci_irq_vector walks the list "
         "(the i-th descriptor; 5.15.24: the first with entry_nr == nr), so a driver asking after the teardown finds "
         "none (WARN, -EINVAL). msidbg follows this; it refused the second enable with -EBUSY before kernel33. "
-        "Not followed: pci_irq_vector's MSI 'dev->irq + nr' (msidbg looks up the list's first descriptor), "
+        "pci_irq_vector's MSI arm is 'dev->irq + nr' (kernel37: kernel.msi.irq-vector; its first_pci_msi_entry "
+        "of an emptied list reads the list head as an entry -- msidbg answers -EINVAL). Not followed: "
         "msi_capability_init's first pci_msi_set_enable(dev, 0) (kernel.msi.enable-insert-busy), and the real "
         "kernel's use of freed descriptors (an irq whose msi_desc another CPU freed is not written through).",
         source=UNSERIALISED, module=M,
@@ -928,6 +929,54 @@ reading("kernel.msi.shutdown-no-desc",
         "msi_first_desc(&dev->dev, MSI_DESC_ALL); if (!WARN_ON_ONCE(!desc)) pci_msi_unmask(desc, "
         "msi_multi_mask(desc)); /* Restore dev->irq to its default pin-assertion IRQ */ dev->irq = "
         "desc->pci.msi_attrib.default_irq;")
+#: kernel37: dev->irq and pci_irq_vector in four trees
+DEV_IRQ = (
+    Source(L, "v4.13.9", "drivers/pci/msi.c, arch/x86/pci/common.c, drivers/pci/pci-driver.c",
+           "msi_setup_entry (default_irq) / msi_capability_init ('dev->irq = entry->irq') / pci_msi_shutdown "
+           "(BUG_ON(list_empty), 'dev->irq = desc->msi_attrib.default_irq') / pci_irq_vector; pcibios_enable_device "
+           "(pcibios_enable_irq unless MSI is enabled); the weak, empty pcibios_free_irq",
+           f"..5.16 ({T4139})"),
+    Source(L, "v5.15.24", "drivers/pci/msi.c", "msi_setup_entry / msi_capability_init / pci_msi_shutdown / "
+           "pci_irq_vector (MSI-X: entry_nr == nr)", f"..5.16 ({T51524})"),
+    Source(L, "v5.17", "drivers/pci/msi/msi.c, kernel/irq/msi.c", "msi_setup_msi_desc (default_irq, then "
+           "msi_add_msi_desc) / msi_capability_init / pci_msi_shutdown / pci_irq_vector; msi_get_virq",
+           f"5.17.. ({T517})"),
+    Source(L, "v6.12.19", "drivers/pci/msi/api.c, drivers/pci/msi/msi.c, kernel/irq/msi.c",
+           "pci_irq_vector / msi_setup_msi_desc / msi_capability_init / pci_msi_shutdown; msi_domain_get_virq",
+           f"6.2.. ({T61219})"),
+)
+reading("kernel.msi.dev-irq",
+        "(kernel37) pci_dev->irq is the INTx irq pcibios_enable_device gave the function (pcibios_enable_irq: "
+        "acpi_pci_irq_enable, the GSI's irq; 0 without a routed pin); in every release read msi_setup_entry / "
+        "msi_setup_msi_desc save it as the descriptor's default_irq, msi_capability_init's last acts are "
+        "'pcibios_free_irq(dev); dev->irq = entry->irq;' (x86's pcibios_free_irq is the weak empty one) and "
+        "pci_msi_shutdown restores 'dev->irq = desc->msi_attrib.default_irq' from the first descriptor. MSI-X "
+        "leaves dev->irq alone. msidbg had no dev->irq (kernel.pci.D.irq from revision 20).",
+        source=DEV_IRQ, module=M + ".msi",
+        quote="pci_intx_for_msi(dev, 0); pci_msi_set_enable(dev, 1); dev->msi_enabled = 1; pcibios_free_irq(dev); "
+        "dev->irq = entry->irq; return 0; ... /* Restore dev->irq to its default pin-assertion irq */ dev->irq = "
+        "desc->msi_attrib.default_irq;")
+reading("kernel.msi.irq-vector",
+        "(kernel37) pci_irq_vector(dev, nr): with neither MSI nor MSI-X enabled, nr 0 is dev->irq and any other nr "
+        "-EINVAL in every release read -- so after pci_free_irq_vectors, or while another CPU's set-up has not set "
+        "its flag, vector 0 is the function's INTx irq (a request_irq there joins the shared line; a function "
+        "without a pin gets 0, which msidbg answers as no irq: irq 0 is the timer's). MSI-X: the nr-th descriptor "
+        "(4.13.9; 5.15.24 entry_nr == nr; 5.17+ msi_get_virq's xarray). MSI before 82ff8e6b78fc: 'dev->irq + nr' "
+        "after WARN_ON_ONCE(nr >= first entry's nvec_used); from it msi_get_virq (kernel.pci_irq_vector_msi). "
+        "msidbg answered every vector from its descriptor list.",
+        source=DEV_IRQ, module=M + ".irq",
+        quote="if (dev->msi_enabled) { struct msi_desc *entry = first_pci_msi_entry(dev); if (WARN_ON_ONCE(nr >= "
+        "entry->nvec_used)) return -EINVAL; } else { if (WARN_ON_ONCE(nr > 0)) return -EINVAL; } return dev->irq + "
+        "nr; / 5.17: if (!dev->msi_enabled && !dev->msix_enabled) return !nr ? dev->irq : -EINVAL;")
+reading("kernel.msi.shutdown-empty-bug",
+        "(kernel37) Before 5.17 pci_msi_shutdown's first act after the flag test is 'BUG_ON(list_empty("
+        "dev_to_msi_list(&dev->dev)))' (4.13.9, 5.15.24): a pci_disable_msi / pci_free_irq_vectors of a function "
+        "whose msi_enabled outlived its descriptors (a failed second set-up's free_msi_irqs emptied the list, the "
+        "flag stays: kernel.msi.enable-twice, kernel33) oopses there, Enable and INTx Disable untouched. msidbg "
+        "ran 5.17's order (Enable off, INTx on, then the WARN and the NULL dereference).",
+        source=DEV_IRQ[:2], module=M + ".msi",
+        quote="if (!pci_msi_enable || !dev || !dev->msi_enabled) return; BUG_ON(list_empty(dev_to_msi_list("
+        "&dev->dev))); desc = first_pci_msi_entry(dev); pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1);")
 reading("kernel.msi.disable-during-setup",
         "msi_capability_init starts with pci_msi_set_enable(dev, 0) in every release read (4.13.9, 5.15.24, 5.17, "
         "6.12.19; from 6.2 after the multi-MSI early reject, which msidbg makes in __pci_enable_msi_range): read "

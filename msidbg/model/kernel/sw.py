@@ -48,6 +48,7 @@ CURRENT: dict[str, Any] = {
     "msi_descs_lock": "mutex",
     "msi_enabled_early": True,
     "msi_enable_twice_einval": True,
+    "pci_irq_vector_msi": "virq",
     "edge_wait_new_target": True,
     "vector_shutdown_slot": True,
     "vector_allocator": "matrix",
