@@ -55,5 +55,5 @@ def breakpoint_hint(spec: str) -> str:
 ERRNOS: dict[str, int] = {
     "EPERM": 1, "ENOENT": 2, "EIO": 5, "ENXIO": 6, "E2BIG": 7, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13,
     "EFAULT": 14, "EBUSY": 16, "EEXIST": 17, "ENODEV": 19, "EINVAL": 22, "ENOSPC": 28, "ERANGE": 34,
-    "ENOSYS": 38, "ETIMEDOUT": 110,
+    "ENOSYS": 38, "ETIMEDOUT": 110, "EALREADY": 114,
 }

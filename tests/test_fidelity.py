@@ -63,7 +63,10 @@ def test_the_open_section_counts_the_unconfirmed_releases() -> None:
     # resume30: pm_thaw_restores' 4.13 (e60514bd4485 read absent in 4.12.0, present in 4.13.9)
     # kernel35: msi_enable_twice_einval's 4.20 (4c1ef72e9b71 read absent in 4.19, present in 5.2)
     # audit26: those two and nvme_queue_cpus' 4.13 confirmed in the 4.13.0 and 4.20.0 trees
-    assert line.endswith("): 4 (`kernel.managed_spread` 4.19.37, "
+    # xen35: af6fc858a35b's 4.0 / 3.19.2 and XSA-157's 4.4 (read in 4.13.9, absent in a 3.4 tree)
+    assert line.endswith("): 7 (`kernel.managed_spread` 4.19.37, "
+                         "`kernel.pciback_cmd_emulated` 3.19.2, "
+                         "`kernel.pciback_cmd_emulated` 4.0, `kernel.pciback_msi_enabled_check` 4.4, "
                          "`kernel.xen_eoi_clear_first` 3.18.63, `kernel.xen_eoi_clear_first` 4.1.52, "
                          "`platform.qemu_msix_pirq_ignore_mask` qemu-xen-4.6.3).")
     assert "- Unconfirmed values before a row's first change: 0." in open_part

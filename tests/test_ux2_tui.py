@@ -111,7 +111,7 @@ def test_a_xen_row_is_described_by_its_pirq_and_the_guests_message() -> None:
     vector 0x..' (a pirq irq has no x86 vector) and nothing of the guest's message."""
     w = Session.open(str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack")).world
     assert table.describe_row(w, "eth0", 0) == ("eth0 entry 0: sends 0x31 to APIC 0 (masked pending); kernel: "
-                                                "irq 24, pirq 101 port 1; guest wrote fee65000/0x4300, qemu pirq 101")
+                                                "irq 24, pirq 101 port 1; guest wrote fee65000/0x700, qemu pirq 101")
 
 
 async def test_diff_tui_at_80_columns_shows_each_events_kind() -> None:

@@ -143,6 +143,70 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "pciback_cmd_emulated", "kernel", BOOL, True,
+        "Xen PV: pciback keeps the guest's Command word (af6fc858a35b, CVE-2015-2150): command_write stores it "
+        "(cmd->val) and writes nothing more to the device than dom0's pci_enable_device / pci_set_master calls, "
+        "command_read answers Memory / I/O Space, Parity, SERR# and Interrupt Disable from it and only "
+        "PCI_COMMAND_GUEST's bits (Bus Master, ...) from the device. Before it command_write wrote the guest's "
+        "value to the device and command_read returned the device's register with the decode bits of its BARs "
+        "ORed in while dom0 had it enabled. pciback runs in dom0: msidbg models one Linux release, so "
+        "kernel.version stands for dom0's here; set the switch to model a dom0 of another release",
+        initial=False, kinds=("xen-pv",), scoped=True,
+        initial_note="mainline xen-pciback before it: command_read = xen_pcibk_read_config_word "
+        "| PCI_COMMAND_IO / PCI_COMMAND_MEMORY per BAR 'if (pci_is_enabled(dev))' (atomic_read(&dev->enable_cnt) "
+        "in the first form); command_write ends 'return pci_write_config_word(dev, offset, value);' (xen35: two "
+        "stored pre-4.0 copies of drivers/xen/xen-pciback/conf_space_header.c, an msm8974 3.4 tree and an "
+        "undated one with the enable_cnt test)",
+        history=(
+            Change("4.0", True, "af6fc858a35b xen-pciback: limit guest control of command register",
+                   backports=("3.19.2",), unconfirmed=("4.0", "3.19.2"),
+                   note="xen35: command_init / command_read / command_write with PCI_COMMAND_GUEST read the same in "
+                   "4.13.9 (kinmax/linux-4.13.19), 5.15.24 (yhuan416) and 6.12.19 (wishday/linux-6.12.y); the "
+                   "release is inferred from the CVE's March 2015 date and the advisories' 'through 3.19.1' (as "
+                   "PCIBACK_CMD); no 4.0 tree or stable posting read. Other stable series (3.2, 3.10, 3.14, 3.16, "
+                   "3.18) likely took the CVE fix: not checked, so their presets keep the old code"),
+        ),
+    ),
+    Switch(
+        "pciback_msi_enabled_check", "kernel", BOOL, True,
+        "Xen PV: pciback refuses XEN_PCI_OP_enable_msi[x] for a function dom0 has MSI or MSI-X enabled on "
+        "(-EALREADY for the same kind, -ENXIO for the other) and MSI-X without Memory Space (-ENXIO), before "
+        "dom0's pci_enable_msi[x] (XSA-157, Dec 2015). Before it pciback called dom0's enable whatever its state, "
+        "which refuses the other kind (-EINVAL) and WARNs on the same kind and sets it up again: msidbg then maps "
+        "new pirqs as for a first enable (dom0's own second msix_capability_init is not modelled). As for "
+        "kernel.pciback_cmd_emulated, kernel.version stands for dom0's release",
+        initial=False, kinds=("xen-pv",), scoped=True,
+        initial_note="xen35: a 3.4 tree (CyanogenMod android_kernel_htc_msm8974 9fafe90735) xen_pcibk_enable_msix "
+        "calls 'result = pci_enable_msix(dev, entries, op->value);' with no flag check; its pci_enable_msix has "
+        "'WARN_ON(!!dev->msix_enabled);' and -EINVAL for 'MSI IRQ already assigned', pci_enable_msi_block the "
+        "mirror image",
+        history=(
+            Change("4.4", True, "XSA-157: xen/pciback: Return error on XEN_PCI_OP_enable_msi[x] when device has "
+                   "MSI or MSI-X enabled; Don't allow MSI-X ops if PCI_COMMAND_MEMORY is not set",
+                   unconfirmed=("4.4",),
+                   note="xen35: the checks read in 4.13.9, 5.15.24 and 6.12.19 drivers/xen/xen-pciback/pciback_ops.c; "
+                   "the commit titles in Oracle UEK's December 2015 changelog (XSA-157); the mainline release (4.4, "
+                   "released 2016-01-10) and the stable backports (Cc: stable) are not confirmed, hashes not read"),
+        ),
+    ),
+    Switch(
+        "xen_pirq_msi_extint", "kernel", BOOL, True,
+        "Xen HVM with pirqs: xen_msi_compose_msg's data is delivery mode ExtINT (APIC_DELIVERY_MODE_EXTINT, "
+        "0x0700: edge, deasserted, vector 0) from 41bb2115beec; before it XEN_PIRQ_MSI_DATA (0x4300: edge, "
+        "assert, delivery mode 3, vector 0). Xen and QEMU take a message with vector 0 as a pirq one either way "
+        "(xen_is_pirq_msi, msi_msix_setup); vmsi_deliver refuses both delivery modes",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="XEN_PIRQ_MSI_DATA (MSI_DATA_TRIGGER_EDGE | MSI_DATA_LEVEL_ASSERT | (3 << 8) | "
+        "MSI_DATA_VECTOR(0)) since af42b8d12f8a's era; read in 4.13.9 and 5.10.13 (Rtoax/linux-5.10.13)",
+        history=(
+            Change("5.11", True, "41bb2115beec x86/pci/xen: Use msi_msg shadow structs",
+                   note="xen35: tip x86/apic 2020-10-28 (tip-bot2 mail: 'msg->arch_data.delivery_mode = "
+                   "APIC_DELIVERY_MODE_EXTINT;' replacing 'msg->data = XEN_PIRQ_MSI_DATA;'), in tglx's '[GIT pull] "
+                   "x86/apic for v5.11-rc1' (x86-apic-2020-12-14, shortlog and arch/x86/pci/xen.c | 26 +-); 5.10.13 "
+                   "still composes XEN_PIRQ_MSI_DATA, 5.15.24 and 6.12.19 ExtINT. A cleanup: no stable backport"),
+        ),
+    ),
+    Switch(
         "msix_vector_ctrl_ignore_mask", "kernel", BOOL, True,
         "pci_msix_shutdown() writes no MSI-X Vector Control under pci_msi_ignore_mask; 446a98b19fd6 called the new "
         "unchecked pci_msix_mask() there (fcacdfbef5a1 left the check only in the irq chip callbacks) until "

@@ -37,6 +37,7 @@ from msidbg.model.hw import (
     PCI_COMMAND,
 )
 from msidbg.model.kernel.hotplug import task_of
+from msidbg.model.kernel.sw import sw_w
 from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import Replay, run_step
 from msidbg.sim.scheduler import EngineError
@@ -436,6 +437,31 @@ def _dom0_command(d: dict[str, Any], value: int) -> int:
     return cmd
 
 
+#: conf_space_header.c PCI_COMMAND_GUEST (af6fc858a35b): Bus Master, Special Cycles, Memory Write and
+#: Invalidate, VGA Palette Snoop, Stepping (Wait) and Fast Back-to-Back -- the bits command_read takes from
+#: the device; the others (I/O and Memory Space, Parity, SERR#, Interrupt Disable) from the guest's last write
+PCIBACK_CMD_GUEST = 0x0004 | 0x0008 | 0x0010 | 0x0020 | 0x0080 | 0x0200
+#: command_init's cmd->val: the Command pciback found at its bind (xen_pcibk_config_init_dev, before
+#: pcistub_init_device's pci_enable_device). msidbg does not model the firmware's Command; it takes the one it
+#: hands the function over with (Memory Space on: model/device.py new_device), i.e. firmware left decoding on
+PCIBACK_CMD_AT_BIND = CMD_MEMORY
+
+
+def pciback_command_read(w: World, d: dict[str, Any]) -> int:
+    """pciback's command_read, the Command a PV guest reads through pcifront (``kernel.pciback_cmd_emulated``,
+    reading pciback.command-read). From af6fc858a35b: '*value &= PCI_COMMAND_GUEST; *value |= cmd->val &
+    ~PCI_COMMAND_GUEST;' -- Bus Master from the device, Memory / I/O Space and Interrupt Disable as the guest
+    last wrote them (``pb_cmd``; before any write the Command at pciback's bind). Before it: the device's
+    register, with I/O / Memory Space ORed in for dom0's pci_is_enabled (each BAR's type; msidbg's functions
+    have memory BARs only); dom0's enable state is ``pciback.enabled`` once a pm_resume's reset put it in the
+    world, else the device's own decode bits (what dom0's pci_enable_device set)."""
+    cmd = int(d["cmd"])
+    if sw_w(w, "pciback_cmd_emulated"):
+        return (cmd & PCIBACK_CMD_GUEST) | (int(d.get("pb_cmd", PCIBACK_CMD_AT_BIND)) & ~PCIBACK_CMD_GUEST)
+    enabled = d["pciback"]["enabled"] if "pciback" in d else bool(cmd & (CMD_IO | CMD_MEMORY))
+    return cmd | CMD_MEMORY if enabled else cmd
+
+
 class PvAccessors:
     """pci.ACCESSORS entry for ``xen-pv``: pcifront -> pciback, which passes the guest's Command (through
     dom0's calls) and nothing of the MSI / MSI-X capabilities."""
@@ -447,8 +473,8 @@ class PvAccessors:
     @staticmethod
     def cfg_read(k: Any, dev: str, name: str) -> int:
         d = k.w.devices[dev]
-        if name == "cmd":   # pciback's command_read: the device's register
-            return int(d["cmd"])
+        if name == "cmd":   # pciback's command_read (reading pciback.command-read)
+            return pciback_command_read(k.w, d)
         return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"] if name == "msi_ctrl"
                    else d["msi"][name])
 
@@ -457,10 +483,19 @@ class PvAccessors:
     @staticmethod
     def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
         d = k.w.devices[dev]
-        if offset == PCI_COMMAND:
+        if offset == PCI_COMMAND and not sw_w(k.w, "pciback_cmd_emulated"):
+            # pciback's command_write before af6fc858a35b: dom0's pci_enable_device / pci_set_master for
+            # what the guest asks, then 'return pci_write_config_word(dev, offset, value);' -- the guest's
+            # whole value reaches the device (reading pciback.command-read)
+            if "pciback" in d:
+                _dom0_command(d, value)
+            size = 2
+        elif offset == PCI_COMMAND:
             # pciback's command_write (af6fc858a35b): the guest's bits reach the device only through
             # dom0's own calls -- pci_enable_device when it asks for decoding (Memory Space on; a
-            # disable clears only Bus Master), pci_set_master / pci_clear_master after its Bus Master
+            # disable clears only Bus Master), pci_set_master / pci_clear_master after its Bus Master;
+            # 'cmd->val = value;' keeps the guest's word for command_read (not permissive: nothing more)
+            d["pb_cmd"] = value & 0xFFFF
             if "pciback" in d:
                 before = dict(d["pciback"])
                 value = _dom0_command(d, value)
@@ -469,6 +504,9 @@ class PvAccessors:
                     return
             else:
                 value = (d["cmd"] | (CMD_MEMORY if value & (CMD_IO | CMD_MEMORY) else 0)) & ~CMD_MASTER | (value & CMD_MASTER)
+                if value == d["cmd"]:   # no dom0 call changes the device (an Interrupt Disable write): nothing written
+                    k.ev(PV_DROPPED, dev, offset, d["pb_cmd"], k.s("config"), cost="trap")
+                    return
             size = 2
         else:
             # everything else the model keeps (MSI / MSI-X Message Control, MSI address, data and Mask

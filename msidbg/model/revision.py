@@ -1796,6 +1796,36 @@ Revisions:
   4.15..5.7 enable_irq after free_irq sends the device's next message to MANAGED_IRQ_SHUTDOWN_VECTOR 0xef on the first
   online CPU; 0x88888888/Linux-4.19 vector.c). Shipped scenarios: the same events, hits and provenance; every state
   hash changes (the new fields). tests/test_kernel37.py, tests/kernel37.
+  (xen35) The Xen PV path and the pirq message by release. pciback's Command (reading ``pciback.command-read``;
+  Linux drivers/xen/xen-pciback/conf_space_header.c command_init / command_read / command_write read in 4.13.9,
+  5.15.24 and 6.12.19 trees and two pre-4.0 copies): new row ``kernel.pciback_cmd_emulated`` (af6fc858a35b, 4.0 /
+  3.19.2 inferred; kernel.version stands for dom0's): from it a PV guest reads Memory / I/O Space, Parity, SERR# and
+  Interrupt Disable from its own last write (cmd->val, the world gains ``devices[d].pb_cmd`` at its first Command
+  write), Bus Master & co. from the device -- so pci_intx_for_msi(dev, 0) writes the Interrupt Disable dom0's enable
+  already set and pciback drops it (``pcifront.dropped``); a Command write that changes nothing in the device is
+  dropped too (msidbg wrote the device's own value back). Before it the guest reads the device's register (decode
+  bits ORed in while dom0 has it enabled) and its writes reach the device. msidbg answered the device's register and
+  applied the 4.0 write in every release (why32's lead). pcifront's MSI-X walk (reading ``pcifront.msix-walk``;
+  arch/x86/pci/xen.c xen_setup_msi_irqs, drivers/pci/xen-pcifront.c pci_frontend_enable_msix,
+  drivers/xen/xen-pciback/pciback_ops.c xen_pcibk_enable_msi[x] in 4.13.9, 5.15.24, 5.17-rc5, 6.12.19): the op
+  carries nvec (msidbg: the whole list's length) and the first nvec listed entry numbers (5.17+: descriptors
+  without an irq); new row ``kernel.pciback_msi_enabled_check`` (XSA-157, 4.4 unconfirmed): pciback refuses an
+  enable dom0 has (-EALREADY; contract.ERRNOS gains EALREADY) or MSI-X with MSI on / Memory off (-ENXIO); before
+  5.17 a bind walk past nvec (another enable's descriptors) is an out-of-bounds v[i] read: a note, no binding.
+  The pirq message (reading ``xen.pirq-msi-data``; 5.10.13 and 5.15.24 / 6.12.19 xen_msi_compose_msg, tip-bot2's
+  41bb2115beec): new row ``kernel.xen_pirq_msi_extint`` (41bb2115beec, 5.11: tglx's x86/apic pull for 5.11-rc1): the data is 0x0700
+  (delivery mode ExtINT) from 5.11, 0x4300 before; msidbg wrote 0x4300 in every release. af42b8d12f8a's re-use
+  check compares the read-back data with the message the same kernel composes (the check lived only with 0x4300;
+  explicit kernel.xen_reuse_cached_pirq on a 5.11+ kernel keeps its re-use). The three rows are scoped (pv: the
+  first two; hvm: the third): every Xen world's state hash moves. Shipped runs (tests/golden_runs.json): the four
+  xen-hvm-msix-mask-late* seeds (5.15.30 / 5.15.38) and explore-xen-pirq-reuse(-fixed) (no kernel.version: the
+  current release) now write 0x0700 -- their logs' values and QEMU's latches; event counts and hits unchanged,
+  ordered and random; the other six Xen goldens move by state hash only; no shipped run is xen-pv. Sweeps against
+  d72de24a (revision 19): the 118 xen-pv files in tests/ and scenarios/ give identical event sequences (none has an
+  INTx pin with MSI / MSI-X, nor two enables); of the 510 xen-hvm files 103 (pirq guests on 5.11+) change only in
+  the data value, every event count the same. Revision 19 raised IndexError on two unserialised PV MSI-X enables
+  (tests/xen35 w01: the list grew after pv_enable sized its pirqs by it). tests/xen35 c01 / c02, x01 / x02,
+  w01 / w02, tests/test_xen35.py.
 """
 
 from __future__ import annotations

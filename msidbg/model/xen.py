@@ -39,6 +39,8 @@ NR_PIRQS = 102
 NR_IRQS_GSI = 70
 PIRQ_ALLOCATED = -1
 XEN_PIRQ_MSI_DATA = 0x4300          # edge, assert, delivery mode 3 ("pirq"), vector 0
+#: the same message from 41bb2115beec (5.11, ``kernel.xen_pirq_msi_extint``): delivery mode ExtINT, vector 0
+XEN_PIRQ_MSI_DATA_EXTINT = 0x0700
 FIRST_HOST_IRQ = 56                 # host irqs after the host's GSIs
 #: Xen's dynamic vectors (asm-x86/mach-default/irq_vectors.h, RELEASE-4.5.0): 0x20 is IRQ_MOVE_CLEANUP_VECTOR,
 #: 0x80 LEGACY_SYSCALL_VECTOR and 0x82 HYPERCALL_VECTOR are in used_vectors

@@ -410,7 +410,8 @@ reading("pciback.cmd", "A device assigned through pciback is handed over with Me
         "pci_set_master / pci_clear_master. audit22: the reset clears only Bus Master from 7681f31ec9cd (5.2 by "
         "inference; its stable postings of June 2019 for 5.0, 4.19, 4.14, 4.9, 4.4); a dom0 before it also wrote Command 0 there, "
         "so Memory Space stayed off until the guest's enable (command_write's pci_enable_device) or QEMU's "
-        "realize set the decode bits. msidbg models no dom0 kernel release: its pciback is the newer one.",
+        "realize set the decode bits. msidbg models no dom0 kernel release for the reset: its pciback is the newer one "
+        "(xen35: kernel.pciback_cmd_emulated and kernel.pciback_msi_enabled_check take kernel.version for dom0's).",
         source=(PCIBACK_CMD, PCIBACK_RESET),
         quote="if (!pci_is_enabled(dev) && is_enable_cmd(value)) { ... pci_enable_device(dev); ... if "
         "(!dev->is_busmaster && is_master_cmd(value)) { ... pci_set_master(dev); } else if (dev->is_busmaster && "
@@ -1812,3 +1813,88 @@ reading("xen.sched.yield-by-release", "Which scheduler a scenario names (platfor
               "scurr->vcpu->runstate.state_entry_time) < MICROSECS(prv->ratelimit_us) ) (4.8 runq_candidate) / "
               "#define CSCHED2_MAX_TIMER MILLISECS(2) (4.7) / raise_softirq(SCHEDULE_SOFTIRQ); (4.0 do_yield)",
         module="msidbg.model.xensched")
+
+#: xen35: pciback's Command read and write by release, the pirq message's data by release, pcifront's MSI-X walk
+PCIBACK_CMD_READ = (
+    Source(L, "v4.13.9", "drivers/xen/xen-pciback/conf_space_header.c", "command_init, command_read, command_write "
+           "(PCI_COMMAND_GUEST)", "4.0.. (af6fc858a35b; the same in 5.15.24 and 6.12.19: kinmax/linux-4.13.19, "
+           "yhuan416/linux-5.15.24, wishday/linux-6.12.y)"),
+    Source("CyanogenMod/android_kernel_htc_msm8974 (a 3.4 tree)", "9fafe90735d8",
+           "drivers/xen/xen-pciback/conf_space_header.c", "command_read (the device's register | PCI_COMMAND_IO / "
+           "PCI_COMMAND_MEMORY per BAR while pci_is_enabled), command_write ('return pci_write_config_word(dev, "
+           "offset, value);')", "..3.19.1 (before af6fc858a35b; an undated stored copy reads the same with "
+           "atomic_read(&dev->enable_cnt))"))
+reading("pciback.command-read", "What a Xen PV domU reads from its passed-through function's Command register "
+        "through pcifront, and what its writes do. From af6fc858a35b (CVE-2015-2150; 4.0, 3.19.2, inferred) pciback "
+        "keeps the guest's word: command_init stores the Command it finds at its bind (cmd->val), command_write "
+        "makes dom0's pci_enable_device / pci_disable_device / pci_set_master / pci_clear_master calls, stores the "
+        "guest's value and, not permissive, writes nothing more; command_read returns the device's "
+        "PCI_COMMAND_GUEST bits (Bus Master, Special Cycles, MWI, VGA Palette Snoop, Stepping, Fast Back-to-Back) "
+        "and the rest -- Memory / I/O Space, Parity, SERR#, Interrupt Disable -- from cmd->val. So a guest's "
+        "pci_intx_for_msi reads back its own Interrupt Disable, not the bit dom0's pci_enable_msi[x] set, and "
+        "writes it; the write changes nothing in the device. Before it command_read returned the device's "
+        "register, ORing I/O / Memory Space in for the BARs' types while dom0 had the function enabled, and "
+        "command_write ended by writing the guest's value to the device. 5.15 and 6.12 differ only in "
+        "command_write's allow_interrupt_control path (pci_intx; libxl never sets it). msidbg (kernel."
+        "pciback_cmd_emulated, keyed on kernel.version as dom0's) answered the device's register in every "
+        "release and applied the 4.0 write to 3.x; now each release's read and write. cmd->val at the bind is "
+        "the firmware's Command, not modelled: msidbg takes its hand-over Command (Memory Space on). why32 named "
+        "the disagreement (docs/why.md).",
+        source=PCIBACK_CMD_READ,
+        quote="*value &= PCI_COMMAND_GUEST; *value |= cmd->val & ~PCI_COMMAND_GUEST; (4.13.9 .. 6.12.19 command_read) "
+              "/ cmd->val = value; if (!xen_pcibk_permissive && (!dev_data || !dev_data->permissive)) return 0; "
+              "(command_write) / ret = xen_pcibk_read_config_word(dev, offset, value, data); if "
+              "(!pci_is_enabled(dev)) return ret; (before)", module="msidbg.model.qemu")
+XEN_PIRQ_MSI_DATA_SRC = (
+    Source(L, "v5.10.13", "arch/x86/pci/xen.c", "XEN_PIRQ_MSI_DATA, xen_msi_compose_msg",
+           "..5.10 (Rtoax/linux-5.10.13; kinmax/linux-4.13.19 the same)"),
+    Source(L, "41bb2115beec", "arch/x86/pci/xen.c", "xen_msi_compose_msg (x86/pci/xen: Use msi_msg shadow structs)",
+           "5.11.. (tip x86/apic 2020-10-28, pulled for v5.11-rc1; yhuan416/linux-5.15.24 and wishday/linux-6.12.y read)"),
+    Source(Q, "qemu-xen-4.7.0-rc4", "xen-hvm.c", "xen_is_pirq_msi (vector 0)", "all"))
+reading("xen.pirq-msi-data", "The data of the pirq message an HVM guest with pirqs writes (xen_msi_compose_msg): "
+        "XEN_PIRQ_MSI_DATA, 0x4300 (edge, assert, delivery mode 3, vector 0), up to 5.10; from 41bb2115beec "
+        "(5.11) the shadow-struct form, which sets only arch_data.delivery_mode = APIC_DELIVERY_MODE_EXTINT after "
+        "a memset: 0x0700 (edge, deasserted, delivery mode 7, vector 0). The address is the same in both (pirq "
+        "bits 7:0 in destination id 0..7, the rest in address-hi). QEMU's xen_is_pirq_msi and Xen's hvm_inject_msi "
+        "decide on vector 0 alone; the delivery mode reaches vmsi_deliver only when the emuirq is unbound, which "
+        "refuses both (xen.pirq-msi-without-emuirq). A PV domU composes no message (pciback's dom0 enable writes "
+        "Xen's). msidbg wrote 0x4300 in every release (and /work/shared/docs/domain.md says so): now "
+        "kernel.xen_pirq_msi_extint (xen35).", source=XEN_PIRQ_MSI_DATA_SRC,
+        quote="#define XEN_PIRQ_MSI_DATA (MSI_DATA_TRIGGER_EDGE | MSI_DATA_LEVEL_ASSERT | (3 << 8) | "
+              "MSI_DATA_VECTOR(0)) (5.10.13) / memset(msg, 0, sizeof(*msg)); ... msg->arch_data.delivery_mode = "
+              "APIC_DELIVERY_MODE_EXTINT; (41bb2115beec, 5.15.24) / return ((msi_data & MSI_DATA_VECTOR_MASK) >> "
+              "MSI_DATA_VECTOR_SHIFT) == 0; (xen_is_pirq_msi)", module="msidbg.model.kernel.xen")
+PCIFRONT_WALK = (
+    Source(L, "v4.13.9", "arch/x86/pci/xen.c, drivers/pci/xen-pcifront.c, drivers/xen/xen-pciback/pciback_ops.c",
+           "xen_setup_msi_irqs (kzalloc(sizeof(int) * max(1, nvec)), for_each_pci_msi_entry ... v[i]), "
+           "pci_frontend_enable_msix (.value = nvec; for_each_pci_msi_entry fills msix_entries[i].entry), "
+           "xen_pcibk_enable_msix / xen_pcibk_enable_msi (-EALREADY, -ENXIO; pci_enable_msix_exact(dev, entries, "
+           "op->value))", "..5.16 (5.15.24 the same)"),
+    Source("CyanogenMod/android_kernel_htc_msm8974 (a 3.4 tree)", "9fafe90735d8",
+           "drivers/xen/xen-pciback/pciback_ops.c, drivers/pci/msi.c", "xen_pcibk_enable_msix (no flag check), "
+           "pci_enable_msix ('WARN_ON(!!dev->msix_enabled);', -EINVAL with msi_enabled), pci_enable_msi_block",
+           "before XSA-157"),
+    Source(L, "v6.12.19", "arch/x86/pci/xen.c, drivers/pci/xen-pcifront.c",
+           "xen_setup_msi_irqs, pci_frontend_enable_msix (msi_for_each_desc(..., MSI_DESC_NOTASSOCIATED))",
+           "5.17.. (dunli/linux-5.17 -rc5 the same)"))
+reading("pcifront.msix-walk", "A Xen PV domU's MSI / MSI-X set-up. xen_setup_msi_irqs allocates v[max(1, nvec)] "
+        "and asks pcifront: pci_frontend_enable_msix sends op.value = nvec (this enable's count; SH_INFO_MAX_VEC "
+        "is checked against it) and the entry numbers of the listed descriptors -- before 5.17 every descriptor on "
+        "dev->msi_list (for_each_pci_msi_entry), from 5.17 those without an irq (MSI_DESC_NOTASSOCIATED) -- and "
+        "pciback enables op->value entries, the first nvec listed. pciback first refuses, from XSA-157, an enable "
+        "dom0 already has (MSI-X: 'if (dev->msix_enabled) return -EALREADY;', '-ENXIO' with MSI on or Memory "
+        "Space off; MSI: -EALREADY / -ENXIO, returned as XEN_PCI_ERR_op_failed, which pci_frontend_enable_msi turns "
+        "into -EINVAL; MSI-X's op->err reaches the guest as it is). Then the guest binds v[i] to each descriptor it "
+        "walks, in list order: before 5.17 the whole list, so with another enable's descriptors on it (kernel33's "
+        "unserialised enables, kernel35's enable twice) i passes nvec and v[i] is read out of bounds. msidbg sized "
+        "the op by the list, mapped a pirq per listed descriptor and never refused; now nvec, the listed entries, "
+        "the refusal (kernel.pciback_msi_enabled_check, dom0's release as kernel.version) and, past nvec, a note "
+        "and no binding (the out-of-bounds value is not simulated). Before XSA-157 (a 3.4 tree read) pciback calls "
+        "dom0's pci_enable_msix / pci_enable_msi_block at once: the other kind is -EINVAL there ('MSI IRQ already "
+        "assigned' / 'MSI-X already enabled'), the same kind only WARN_ONs and is set up again in dom0 (msidbg: new "
+        "pirqs as for a first enable; dom0's second msix_capability_init is not modelled).",
+        source=PCIFRONT_WALK,
+        quote="v = kzalloc(sizeof(int) * max(1, nvec), GFP_KERNEL); ... for_each_pci_msi_entry(msidesc, dev) { irq = "
+              "xen_bind_pirq_msi_to_irq(dev, msidesc, v[i], ... / .value = nvec, ... op.msix_entries[i].entry = "
+              "entry->msi_attrib.entry_nr; / if (dev->msix_enabled) return -EALREADY; (4.13.9)",
+        module="msidbg.model.kernel.xen")

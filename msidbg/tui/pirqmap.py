@@ -102,7 +102,7 @@ def _qemu_entries(w: World) -> tuple[dict[int, list[str]], dict[int, list[str]]]
             lo, hi, data, _ = e["latch"]
             if e.get("pirq", UNASSIGNED_PIRQ) != UNASSIGNED_PIRQ:
                 mapped.setdefault(e["pirq"], []).append(f"{dev}/{i}")
-            elif data == 0x4300 and (lo or hi):
+            elif data in (0x4300, 0x0700) and (lo or hi):   # XEN_PIRQ_MSI_DATA; ExtINT from 5.11
                 stale.setdefault(pirq_of(lo, hi), []).append(f"{dev}/{i}")
     return mapped, stale
 

@@ -32,8 +32,9 @@ from msidbg.model.kernel.vector import dest_apic
 World = dict[str, Any]
 Cell = tuple[str, str]  # (text, style name or "")
 
-#: Xen's pirq-bound message data (edge, assert, delivery mode 3, vector 0): arch/x86/pci/xen.c
+#: Xen's pirq-bound message data (edge, assert, delivery mode 3, vector 0): arch/x86/pci/xen.c before 5.11
 XEN_PIRQ_MSI_DATA = 0x4300
+XEN_PIRQ_MSI_DATA_EXTINT = 0x0700      # from Linux 5.11 (41bb2115beec): delivery mode ExtINT, vector 0
 LATCH_QUIRKS = ("latch-on-unmask", "msi-latch-on-enable")
 
 #: (title, width) of each column; passthrough devices add GUEST_COLUMNS
@@ -145,7 +146,7 @@ def kernel_irq(w: World, dev: str, row: int) -> dict[str, Any] | None:
 
 
 def is_pirq_message(addr_lo: int, data: int) -> bool:
-    return is_interrupt_address(addr_lo) and data == XEN_PIRQ_MSI_DATA
+    return is_interrupt_address(addr_lo) and data in (XEN_PIRQ_MSI_DATA, XEN_PIRQ_MSI_DATA_EXTINT)
 
 
 def pirq_of(addr_lo: int, addr_hi: int) -> int:

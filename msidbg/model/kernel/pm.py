@@ -292,8 +292,9 @@ def _saved(k: Any, dev: str, value: int, note: str) -> None:
     """Provenance (why31): the saved Command (``kernel.pci.D.pm.saved_cmd``), linked to what the kernel's read of it
     returned: the function's Command register where the kernel reads the device itself; on xen-hvm QEMU's answer to
     the trapped read (``cpus[c].readback[4]``, ``qemu.cfg_answer``: its emulated bits, linking QEMU's Command), on
-    xen-pv pciback's command_read as the model answers it, the device's register (``PvAccessors.cfg_read``; why32:
-    both had no link)."""
+    xen-pv the device's register that pciback's command_read answers Bus Master from (``PvAccessors.cfg_read``;
+    why32: both had no link; xen35: its decode and Interrupt Disable bits are the guest's last write, cmd->val,
+    which has no node of its own)."""
     P = k.eng.prov
     if P.on and k.eng.fresh:
         d = P.dev(dev)

@@ -84,6 +84,9 @@ CURRENT: dict[str, Any] = {
     "irqfixup": "none",
     "guest_tick": "nohz_idle",
     "preempt": "full",
+    "pciback_cmd_emulated": True,
+    "pciback_msi_enabled_check": True,
+    "xen_pirq_msi_extint": True,
 }
 
 

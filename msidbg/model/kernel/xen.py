@@ -1,7 +1,7 @@
 """The guest's Xen PCI frontend (arch/x86/pci/xen.c): a pirq per MSI descriptor.
 
 * ``xen_hvm_setup_msi_irqs``: per descriptor, PHYSDEVOP_get_free_pirq, compose the pirq message
-  (``xen_msi_compose_msg``: data ``XEN_PIRQ_MSI_DATA``, pirq in the destination id bits), write
+  (``xen_msi_compose_msg``: data ``XEN_PIRQ_MSI_DATA``, from 5.11 ExtINT; pirq in the destination id bits), write
   it with ``__pci_write_msi_msg`` (trapped: QEMU's emulated entry), then bind the pirq to a new
   Linux irq on ``xen-pirq`` with no event channel yet. With ``kernel.xen_reuse_cached_pirq``
   (af42b8d12f8a) the entry is read back first and a pirq message whose pirq the guest still has
@@ -22,12 +22,13 @@ from msidbg.model import provkeys as PK
 from msidbg.model import qemu_pt as _qemu_pt  # noqa: F401  (registers QEMU's programs for `call` breakpoints)
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
-from msidbg.model.hw import CMD_INTX_DISABLE, MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
+from msidbg.model.hw import CMD_INTX_DISABLE, CMD_MEMORY, MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import msi, pci
+from msidbg.model.kernel.sw import sw
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import program
 
-ENODEV, EINVAL, ENOSPC = 19, 22, 28
+ENXIO, ENODEV, EINVAL, ENOSPC, EALREADY = 6, 19, 22, 28, 114
 #: xen/interface/io/pciif.h: the MSI-X entries a pcifront op carries (pci_frontend_enable_msix refuses more)
 SH_INFO_MAX_VEC = 128
 CHIP = "xen-pirq"
@@ -57,9 +58,12 @@ def irq_from_pirq(k: Any, pirq: int) -> int:
     return -1
 
 
-def compose(pirq: int) -> list[int]:
-    """``xen_msi_compose_msg``: vector 0 asks Xen for a pirq, passed in the destination id."""
-    return [0xFEE00000 | ((pirq & 0xFF) << 12), pirq & 0xFFFFFF00, X.XEN_PIRQ_MSI_DATA]
+def compose(pirq: int, extint: bool) -> list[int]:
+    """``xen_msi_compose_msg``: vector 0 asks Xen for a pirq, passed in the destination id; the data is
+    XEN_PIRQ_MSI_DATA (0x4300) before 41bb2115beec, delivery mode ExtINT (0x0700) from it
+    (``kernel.xen_pirq_msi_extint``; reading xen.pirq-msi-data)."""
+    return [0xFEE00000 | ((pirq & 0xFF) << 12), pirq & 0xFFFFFF00,
+            X.XEN_PIRQ_MSI_DATA_EXTINT if extint else X.XEN_PIRQ_MSI_DATA]
 
 
 def _bind(k: Any, loc: dict[str, Any], how: str) -> None:
@@ -165,7 +169,10 @@ def decide(k: Any, loc: dict[str, Any]) -> None:
     """Re-use the cached pirq if the entry holds a pirq message and the guest has an irq for it."""
     lo, hi, data = loc.pop("msg")
     pirq = (hi & 0xFFFFFF00) | ((lo >> 12) & 0xFF)
-    if data == X.XEN_PIRQ_MSI_DATA and irq_from_pirq(k, pirq) >= 0:
+    # 'msg.data == XEN_PIRQ_MSI_DATA': the pirq message's data as this kernel composes it (af42b8d12f8a's
+    # check lived in releases that compose 0x4300; with kernel.xen_reuse_cached_pirq set on a 5.11+ kernel,
+    # which composes ExtINT, the same check of its own message)
+    if data == compose(pirq, sw(k, "xen_pirq_msi_extint"))[2] and irq_from_pirq(k, pirq) >= 0:
         loc["pirq"] = pirq
         P = k.eng.prov
         for reg in (0, 2):   # the pirq in the address, XEN_PIRQ_MSI_DATA in the data
@@ -192,7 +199,8 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
 
 @hvm.step
 def write(k: Any, loc: dict[str, Any]) -> None:
-    k.call("pci_write_msi_msg", irq=loc["irq"], msg=compose(loc["pirq"]), parts="all")
+    k.call("pci_write_msi_msg", irq=loc["irq"], msg=compose(loc["pirq"], sw(k, "xen_pirq_msi_extint")),
+           parts="all")
 
 
 @hvm.step
@@ -249,25 +257,39 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
         k.ret(1)
         return
     dev = loc["dev"]
-    n = len(pci.pdev(k, dev)["descs"])
+    descs = pci.pdev(k, dev)["descs"]
+    # pci_frontend_enable_msix: 'op.value = nvec' -- this enable's count, not the list's -- and the entry
+    # numbers of the listed descriptors (before 5.17 for_each_pci_msi_entry: the whole list, another enable's
+    # first if it appended first; from 5.17 msi_for_each_desc(..., MSI_DESC_NOTASSOCIATED)); pciback's
+    # xen_pcibk_enable_msix takes op->msix_entries[0 .. op->value) (reading pcifront.msix-walk)
+    n = loc["nvec"] if loc["type"] == "msix" else 1
     msix = loc["type"] == "msix"
     if msix and n > SH_INFO_MAX_VEC:
         # pci_frontend_enable_msix: "too many vectors ... Increase SH_INFO_MAX_VEC", before any op
         k.note(f"pcifront: {n} MSI-X vectors > SH_INFO_MAX_VEC ({SH_INFO_MAX_VEC})", -EINVAL, dev)
         k.ret(-EINVAL)
         return
+    op = "XEN_PCI_OP_enable_msix" if msix else "XEN_PCI_OP_enable_msi"
+    refused = _pciback_refuses(k, dev, msix)
+    if refused:
+        # MSI-X: pcifront returns op->err as it is; MSI: XEN_PCI_ERR_op_failed, which
+        # pci_frontend_enable_msi turns into -EINVAL
+        err = -refused if msix else -EINVAL
+        k.ev(XEN_HCALL, dev, k.s(op), n, err, cost="trap")
+        k.ret(err)
+        return
     # pciback (xen_pcibk_enable_msix: pci_enable_msix_exact; xen_pcibk_enable_msi: pci_enable_msi) in
     # dom0: dom0's setup maps a pirq per vector for this domain (PHYSDEVOP_map_pirq); when one fails, its
     # free_msi_irqs unmaps those already mapped (xen_destroy_irq) and the device is never enabled
     pirqs: list[int] = []
     refused = -1
-    for i in range(n):
-        pirq = X.map_pirq(k.eng, -1, dev, i, loc["type"])
+    listed = _listed(k, descs)
+    for i in range(min(n, len(listed))):
+        pirq = X.map_pirq(k.eng, -1, dev, listed[i]["index"], loc["type"])
         if pirq < 0:
             refused = X.refusal(k.eng)
             break
         pirqs.append(pirq)
-    op = "XEN_PCI_OP_enable_msix" if msix else "XEN_PCI_OP_enable_msi"
     if len(pirqs) < n:
         for pirq in pirqs:
             X.unmap_pirq(k.eng, pirq)
@@ -293,12 +315,51 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
     loc["i"] = 0
 
 
+def _pciback_refuses(k: Any, dev: str, msix: bool) -> int:
+    """pciback's checks before dom0's enable (``kernel.pciback_msi_enabled_check``, XSA-157; reading
+    pcifront.msix-walk): xen_pcibk_enable_msix 'if (dev->msix_enabled) return -EALREADY;' and 'if
+    (dev->msi_enabled || !(cmd & PCI_COMMAND_MEMORY)) return -ENXIO;', xen_pcibk_enable_msi 'if
+    (dev->msi_enabled) status = -EALREADY; else if (dev->msix_enabled) status = -ENXIO;' -- dom0's flags, which
+    its own enable set with the Enable bits it owns (the device's). Before XSA-157 pciback calls dom0's
+    pci_enable_msix / pci_enable_msi_block at once, which refuse only the other kind ('can't enable MSI-X (MSI
+    IRQ already assigned)' / '(MSI-X already enabled)': -EINVAL) and WARN_ON the same kind and go on."""
+    d = k.w.devices[dev]
+    msix_on = d["msix"] is not None and bool(d["msix"]["ctrl"] & MSIX_ENABLE)
+    msi_on = d["msi"] is not None and bool(d["msi"]["ctrl"] & MSI_ENABLE)
+    if not sw(k, "pciback_msi_enabled_check"):
+        return EINVAL if (msi_on if msix else msix_on) else 0
+    if msix:
+        return EALREADY if msix_on else ENXIO if msi_on or not d["cmd"] & CMD_MEMORY else 0
+    return EALREADY if msi_on else ENXIO if msix_on else 0
+
+
+def _listed(k: Any, descs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The descriptors pcifront walks: every one on the list before 5.17 (``kernel.msi_descs_lock`` none:
+    for_each_pci_msi_entry), from it those without an irq (msi_for_each_desc(..., MSI_DESC_NOTASSOCIATED))."""
+    if sw(k, "msi_descs_lock") == "none":
+        return list(descs)
+    return [pd for pd in descs if not pd["irq"]]
+
+
 @pv.step
 def pv_next(k: Any, loc: dict[str, Any]) -> None:
+    descs = pci.pdev(k, loc["dev"])["descs"]
+    while sw(k, "msi_descs_lock") != "none" and loc["i"] < len(descs) and descs[loc["i"]]["irq"]:
+        loc["i"] += 1       # (5.17+: MSI_DESC_NOTASSOCIATED skips a descriptor that has an irq)
+    j = loc.get("bound", 0)     # v[j]: the pirqs pcifront returned, in walk order
+    if j >= len(loc["pirqs"]) and loc["i"] < len(descs):
+        # before 5.17 the walk goes on over descriptors another enable listed: xen_setup_msi_irqs reads
+        # v[j] past the max(1, nvec) ints it kcalloc'd -- a heap read msidbg cannot give a value to
+        k.note(f"xen_setup_msi_irqs: descriptor {loc['i']} is past the {len(loc['pirqs'])} pirq(s) pcifront "
+               "returned: v[i] is read out of bounds (not simulated: this walk binds no irq for it or the "
+               "descriptors after it)", -EINVAL, loc["dev"])
+        k.ret(0)
+        return
     if not _new_irq(k, loc):
         k.ret(0)
         return
-    loc["pirq"] = loc["pirqs"][loc["i"]]
+    loc["pirq"] = loc["pirqs"][j]
+    loc["bound"] = j + 1
     # xen_bind_pirq_msi_to_irq on the pirq pciback mapped (provenance: as ``_bind`` records it)
     P = k.eng.prov
     P.dep(PC.D_VALUE, PK.key(PK.PIRQ, loc["pirq"]))
