@@ -124,7 +124,7 @@ def valid(w: World) -> bool:
     if "yld" in s and not _ints(s["yld"], n, bool):
         return False
     if "cr" in s:
-        a = s.get("acct")
+        a: Any = s.get("acct")
         if not (_ints(s["cr"], n) and _ints(s.get("act"), n, bool) and _ints(s.get("st"), n) and _ints(a, 5)
                 and a[1] > 0 and a[4] > 0):
             return False
@@ -158,6 +158,12 @@ def _settle(s: dict[str, Any], now: int) -> None:
     while t <= now:
         if 0 <= a[2] <= t:
             _runq_sort(s)
+            a[2] = -1
+        if not s["run"] and True not in s["act"]:
+            # (nobody running, nobody active: every run to ``now`` resets the balance and nothing else)
+            a[3] = 0
+            t += (now - t) // TSLICE * TSLICE + TSLICE
+            break
         _acct(s, t)
         t += TSLICE
     a[1] = t
