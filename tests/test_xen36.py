@@ -145,3 +145,25 @@ def test_runq_sort_at_the_next_tick_puts_under_ahead_of_over() -> None:
     order = [1]
     X._insert(s, order, 0)
     assert order == [0, 1]
+
+
+def test_a01_with_a_pool_of_one_pcpu_the_slice_ends_name_the_over_waiters() -> None:
+    # a01 with the pool's credit one pCPU's (what a pCPU offline's csched_deinit_pdata leaves; no scenario input
+    # does this yet): the 30 ms acct gives each of the 3 active vCPUs 100 credits, so they are OVER; at 33 ms
+    # vCPU 2 (inactive: UNDER) is scheduled in ahead of vCPU 1 (OVER), at 63 ms vCPU 1 (-20 ms + 20.28 ms: UNDER,
+    # the negative balance shared out) ahead of vCPU 2 (0 - 27 ms + 20.28 ms: OVER)
+    (path,) = DIR.glob("a01-*.yaml")
+    eng = new_engine(load_scenario(str(path)))
+    s = eng.w.xen["sched"]
+    s["acct"][4] = 1
+    while eng.advance(4096):
+        pass
+    got = [(e.time_ns, e.fields["vcpu"], e.fields["how"]) for e in eng.log.events(0, len(eng.log))
+           if e.kind == "xen.sched" and e.fields["pcpu"] == 1 and e.time_ns in (33 * MS, 63 * MS)]
+    assert got == [
+        (33 * MS, 2, "schedule (the time slice's end): vCPU1 preempted (back on the runqueue), vCPU2 scheduled in on "
+                     "pCPU1; vCPU1 waits (OVER, out of credit: vCPU1)"),
+        (63 * MS, 1, "schedule (the time slice's end): vCPU2 preempted (back on the runqueue), vCPU1 scheduled in on "
+                     "pCPU1; vCPU2 waits (OVER, out of credit: vCPU2)")]
+    # vCPU 2: 0 - 27 ms + ceil((30 ms + 51.1353 ms of negative balance) / 4) at 60 ms, - 3 ms to 63 ms
+    assert s["pri"][2] == X.OVER and s["cr"][2] == -27 * MS + 20_283_825 - 3 * MS

@@ -341,6 +341,13 @@ def _arm(eng: Any, p: int, t: int, why: str) -> None:
     eng.schedule(t, "xen", "sched", p, why)
 
 
+def _over(s: dict[str, Any], q: list[int]) -> str:
+    """The waiters csched_acct left OVER (credit), which wait behind every UNDER vCPU (xen36)."""
+    pri = s.get("pri")
+    over = [u for u in q if pri[u] == OVER] if pri is not None else []
+    return "" if not over else " (OVER, out of credit: vCPU" + ", vCPU".join(map(str, over)) + ")"
+
+
 def _waiting(q: list[int]) -> str:
     return "" if not q else "; vCPU" + ", vCPU".join(map(str, q)) + (" waits" if len(q) == 1 else " wait")
 
@@ -921,7 +928,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False,
         _continue_running(eng, cur)
         return cur, (f"schedule ({what}): vCPU{cur} continues (continue_running)"
                      + (" -- no yield hook: do_yield only raised SCHEDULE_SOFTIRQ" if plain else "")
-                     + _waiting(q))
+                     + _waiting(q) + _over(s, q))
     # the context switch: cur (if still runnable) back on the runqueue, nxt scheduled in
     if nxt in q:
         q.remove(nxt)
@@ -949,7 +956,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False,
     else:
         runq.pop(p, None)
     text = (f"schedule ({what}): {prev}vCPU{nxt} scheduled in on pCPU{p}"
-            + _waiting(q))
+            + _waiting(q) + _over(s, q))
     if note:
         eng.schedule(now, "xen", "sched", p, "note", nxt, text)
     # vmx_do_resume / hvm_do_resume of the vCPU scheduled in (a pending migration's hvm_migrate_pirqs, an armed
