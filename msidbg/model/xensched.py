@@ -391,7 +391,8 @@ class Sched:
     in place -- are that world's. A vCPU woken onto an idle pCPU, or blocking with nobody waiting, is a few list
     and map writes here, without the dict lookups of the state's keys on every call (perf31)."""
 
-    __slots__ = ("w", "s", "pcpu", "run", "runq", "since", "credit", "burnt", "pri", "migr", "yld", "st", "acct")
+    __slots__ = ("w", "s", "pcpu", "run", "runq", "since", "credit", "burnt", "pri", "migr", "yld", "st", "acct", "cr",
+                 "act")
 
     def __init__(self, w: World) -> None:
         x = w.xen
@@ -414,6 +415,8 @@ class Sched:
         # credit's csched_acct (xen36): the burn start_times and [the next time ``_settle`` has work, ...]
         self.st: list[int] | None = s.get("st")
         self.acct: list[int] | None = s.get("acct")
+        self.cr: list[int] | None = s.get("cr")
+        self.act: list[bool] | None = s.get("act")
 
     def wake(self, eng: Any, c: Any) -> bool:
         """A blocked vCPU becomes runnable (``vcpu_wake`` -> the scheduler's wake: credit boosts an UNDER vCPU
@@ -491,9 +494,18 @@ class Sched:
                     self.credit[v] -= now - burnt[v]     # type: ignore[index]
                     burnt[v] = now
             else:
-                _tick(self.s, v, w.now)
-                if acct is not None:
-                    _ran(self.s, v, w.now)
+                now = w.now
+                pri = self.pri
+                if pri[v] == BOOST and now // TICK > self.since[v] // TICK:     # type: ignore[index]
+                    pri[v] = UNDER      # type: ignore[index]  # ``_tick``, inline
+                st = self.st
+                if st is not None and now > st[v]:
+                    # ``_ran``, inline (a block is on every interrupt's path): burn_credits, and a tick it ran
+                    # through puts it on the active list
+                    if now // TICK > st[v] // TICK:
+                        self.act[v] = True      # type: ignore[index]
+                    self.cr[v] -= now - st[v]   # type: ignore[index]
+                    st[v] = now
             del run[p]
             if self.yld is not None:
                 self.yld[v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
