@@ -1826,6 +1826,18 @@ Revisions:
   the data value, every event count the same. Revision 19 raised IndexError on two unserialised PV MSI-X enables
   (tests/xen35 w01: the list grew after pv_enable sized its pirqs by it). tests/xen35 c01 / c02, x01 / x02,
   w01 / w02, tests/test_xen35.py.
+  (xen36) Credit's accounting, csched_acct (xen-project/xen RELEASE-4.1.0, 4.8.0, 4.11.0
+  xen/common/sched_credit.c and RELEASE-4.19.0 xen/common/sched/credit.c: csched_acct, csched_tick ->
+  csched_vcpu_acct, burn_credits, csched_runq_sort, csched_schedule; reading ``xen.sched.credit-acct``): a credit
+  world gains ``xen.sched.cr`` (each vCPU's credit, in ns of run), ``act`` (the active list: found running by a
+  10 ms tick), ``st`` (burn_credits' start_time) and ``acct`` (next settle, next acct, pending runq sort,
+  credit_balance, the pool's pCPUs). Every 30 ms each active vCPU gets its share; below 0 it is OVER (behind every
+  UNDER vCPU in csched_schedule, not boosted at its wake-up), above a slice's credits it leaves the active list
+  with half; each pCPU's next tick sorts its runqueue. Settled lazily before a wake-up, a block, a schedule() or a
+  migration. The guest alone in its pool with no cap earns a full slice per active vCPU, so no shipped run has an
+  OVER vCPU: the shipped credit goldens move by their state hash only (same events, hits and provenance).
+  tests/test_xen36.py (tests/xen36 a01 / a02: xen33 a02's offline at 4.11 / 4.1 read at 30 and 60 ms; OVER on a
+  hand-made pool short of pCPUs).
 """
 
 from __future__ import annotations

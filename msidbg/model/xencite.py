@@ -1610,7 +1610,7 @@ reading("xen.sched.credit-boost", "credit: a vCPU waking with UNDER priority is 
         "-- and otherwise puts it back on the runqueue and runs the head; the "
         "time slice is 30 ms (CSCHED_DEFAULT_TSLICE_MS; CSCHED_MSECS_PER_TSLICE before 4.2). Every vCPU starts "
         "UNDER. csched_tick's reset of a running BOOST vCPU to UNDER: xen.sched.credit-tick (xen33; before, a "
-        "BOOST stayed for ever). Left: credit accounting (csched_acct every 30 ms: OVER, parked vCPUs).",
+        "BOOST stayed for ever). Credit accounting (csched_acct every 30 ms: OVER): xen.sched.credit-acct (xen36).",
         source=(XEN_CREDIT_411, XEN_CREDIT_41, XEN_CREDIT_RATELIMIT, XEN_CREDIT_NOBOOST, XEN_CREDIT_RATELIMIT_REST),
         quote="if ( !migrating && svc->pri == CSCHED_PRI_TS_UNDER && !test_bit(CSCHED_FLAG_VCPU_PARKED, "
               "&svc->flags) ) { ... svc->pri = CSCHED_PRI_TS_BOOST; } (csched_vcpu_wake) / if ( "
@@ -1649,12 +1649,53 @@ reading("xen.sched.credit-tick", "credit: every pCPU's ticker runs csched_tick e
         "ticker at a multiple of the period (csched_tick_resume), so msidbg takes the ticks at multiples of 10 ms "
         "and reads a vCPU's priority lazily, when a tickle, a schedule(), a block or a migration needs it. So a "
         "vCPU that keeps a pCPU (a stopper spinning in multi_cpu_stop) loses its BOOST and a waiting UNDER vCPU "
-        "runs at the slice's end (before, the runner stayed BOOST for ever and kept the pCPU). Not represented: "
-        "csched_acct's credit (OVER), csched_runq_sort, the tick's migration check (_csched_cpu_pick).",
+        "runs at the slice's end (before, the runner stayed BOOST for ever and kept the pCPU). csched_acct's credit "
+        "(OVER) and csched_runq_sort: xen.sched.credit-acct (xen36). Not represented: the tick's migration check "
+        "(_csched_cpu_pick).",
         source=XEN_CREDIT_TICK,
         quote="if ( svc->pri == CSCHED_PRI_TS_BOOST ) { svc->pri = CSCHED_PRI_TS_UNDER; (csched_vcpu_acct) / "
               "set_timer(&spc->ticker, now + MICROSECS(prv->tick_period_us) - now % MICROSECS(prv->tick_period_us) "
               "); (csched_tick_resume) / prv->tick_period_us = timeslice_ms * 1000 / prv->ticks_per_tslice;",
+        module=M)
+#: xen36: credit's accounting, csched_acct (the same function in every release read; 4.1 spells credits_per_tslice
+#: CSCHED_CREDITS_PER_ACCT)
+XEN_CREDIT_ACCT = (Source(X, "RELEASE-4.11.0", "xen/common/sched_credit.c",
+                          "csched_acct, csched_tick -> csched_vcpu_acct (burn_credits, __csched_vcpu_acct_start), "
+                          "burn_credits, csched_runq_sort, csched_schedule (burn_credits(scurr), pri > "
+                          "CSCHED_PRI_TS_OVER), csched_vcpu_wake (BOOST of UNDER only), csched_init_pdata / "
+                          "csched_deinit_pdata (prv->credit, prv->ncpus)", "4.3 .. 4.11 (default)"),
+                   Source(X, "RELEASE-4.1.0", "xen/common/sched_credit.c",
+                          "csched_acct (CSCHED_CREDITS_PER_ACCT 300), csched_vcpu_acct, burn_credits (rounded to the "
+                          "nearest credit), csched_runq_sort", "4.0 .. 4.2"),
+                   Source(X, "RELEASE-4.8.0", "xen/common/sched_credit.c", "csched_acct, burn_credits (residual)",
+                          "4.8 (the same)"),
+                   Source(X, "RELEASE-4.19.0", "xen/common/sched/credit.c",
+                          "csched_acct, csched_unit_acct, burn_credits", "4.13 .. (sched= credit; the same, per unit)"),
+                   Source(X, "cf0c29d1a9", "xen/common/sched_credit.c",
+                          "credit1: track residual from divisions done during accounting", "4.3 .."))
+reading("xen.sched.credit-acct", "credit: a vCPU's credit goes down by the time it runs (burn_credits at each "
+        "tick and schedule(): CSCHED_CREDITS_PER_MSEC 10, one credit per 100 us). Only a vCPU found running by "
+        "its pCPU's 10 ms tick goes on its domain's active list (csched_tick -> csched_vcpu_acct -> "
+        "__csched_vcpu_acct_start); a vCPU whose runs never span a tick burns credit unaccounted. Every tslice "
+        "(30 ms) the master ticker's csched_acct gives each active vCPU its share -- credit_peak (a slice's "
+        "credits, 300, per active vCPU, plus the negative system balance) unless the pool's credit (300 per pCPU, "
+        "plus that balance) weighted among the active domains is less -- rounded up; a credit then below 0 is "
+        "OVER (bounded at -300; a capped domain's vCPU below -credit_cap is parked: vcpu_pause_nosync), else UNDER "
+        "(unparked) and above 300 it leaves the active list with half. The balance is the sum; each pCPU's next "
+        "tick sorts its runqueue (csched_runq_sort: UNDER and BOOST ahead of OVER), csched_schedule puts an OVER "
+        "vCPU behind every UNDER one and a waking OVER vCPU is not boosted. The same function in RELEASE-4.1.0, "
+        "4.8.0, 4.11.0 and sched/credit.c of 4.19.0; burn_credits rounds each burn to the nearest credit before "
+        "cf0c29d1a9 (4.3), then carries a residual. msidbg: the guest alone in its pool at the default weight, "
+        "no cap (no scenario sets one), the pool's pCPUs the guest's; csched_acct at multiples of 30 ms after that "
+        "instant's tick, credits held in ns of run (the sub-credit rounding not represented), read lazily when a "
+        "decision needs them. Alone in its pool, an active vCPU's share is a full slice's credits whatever the "
+        "pool's size, so it goes OVER only by burning more than that before it was found running at a tick "
+        "(short runs); parking needs a cap.",
+        source=XEN_CREDIT_ACCT,
+        quote="credit_peak = sdom->active_vcpu_count * prv->credits_per_tslice; ... if ( credit_fair < credit_peak "
+              ") { credit_xtra = 1; } else { ... credit_fair = credit_peak; } ... if ( credit < 0 ) { svc->pri = "
+              "CSCHED_PRI_TS_OVER; ... } else { svc->pri = CSCHED_PRI_TS_UNDER; ... if ( credit > "
+              "prv->credits_per_tslice ) { __csched_vcpu_acct_stop_locked(prv, svc); ... credit /= 2; (csched_acct)",
         module=M)
 XEN_PLE = Source(X, "RELEASE-4.19.0", "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/vmx/vmx.c, "
                  "xen/common/sched/core.c", "ple_gap / ple_window (Pause-Loop Exiting controls), "

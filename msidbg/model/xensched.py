@@ -12,7 +12,8 @@ A vCPU whose stopper thread spins in stop_machine's multi_cpu_stop (a PAUSE loop
 agenda but running: it keeps its pCPU until a tickle, its slice's end or (HVM) a PAUSE-loop exit yields it to a
 waiter with work (``stop_spin``, ``kick``; reading ``kernel.hotplug.stopper-spins``, xen33). credit's priorities
 follow ``csched_tick``: a running vCPU's BOOST ends at the first 10 ms tick (``_tick``, reading
-``xen.sched.credit-tick``).
+``xen.sched.credit-tick``), and ``csched_acct`` every 30 ms (``_settle``, reading ``xen.sched.credit-acct``, xen36):
+credits burnt by the ns a vCPU runs, a fair share credited to each active vCPU, UNDER or OVER by the sign.
 
 Which scheduler is the release's default (``platform.xen_sched``): credit (xen/common/sched_credit.c) before 4.12,
 credit2 (sched_credit2.c; sched/credit2.c from 4.13) from 4.12 (dafd936ddd). Readings ``xen.sched.*``
@@ -22,7 +23,9 @@ State (``w.xen["sched"]``, built with Xen's): ``run`` (pCPU -> the vCPU it runs;
 the runnable vCPUs waiting there, in the order the scheduler picks them), ``since`` (each vCPU's
 ``runstate.state_entry_time`` of its running state), ``tlast`` (pCPU -> the time of its last ``schedule()``, the
 base of its ``s_timer``), and per scheduler ``pri`` / ``migr`` (credit: BOOST or UNDER, the
-CSCHED_FLAG_VCPU_MIGRATING bit) or ``credit`` / ``burnt`` (credit2: a vCPU's credit in ns and when it was last
+CSCHED_FLAG_VCPU_MIGRATING bit; with csched_acct, xen36: ``cr`` each vCPU's credit in ns of run, ``act`` on its
+domain's active list, ``st`` its burn_credits start_time, ``acct`` [the next time ``_settle`` has work, the next
+csched_acct, the pending csched_runq_sort (-1: none), credit_balance, the pool's pCPUs]) or ``credit`` / ``burnt`` (credit2: a vCPU's credit in ns and when it was last
 burnt). A vCPU waiting on a runqueue keeps its CPU record's ``queued`` flag set (it is runnable) with no agenda
 item: every wake-up path tests that flag first. An agenda item ``[t, seq, "xen", "sched", pcpu, why]`` is the
 pCPU's next ``schedule()`` (its ``s_timer``, or ``SCHEDULE_SOFTIRQ`` raised by a tickle or a block).
@@ -43,7 +46,11 @@ XEN_SCHED = kind("xen.sched", ("pcpu", INT), ("vcpu", INT), ("how", STR),
                      "another vCPU or lets the running one continue")
 
 # credit (xen/common/sched_credit.c)
-BOOST, UNDER = 0, -1            # CSCHED_PRI_TS_BOOST, CSCHED_PRI_TS_UNDER
+BOOST, UNDER, OVER = 0, -1, -2  # CSCHED_PRI_TS_BOOST, CSCHED_PRI_TS_UNDER, CSCHED_PRI_TS_OVER
+# csched_acct: every prv->tslice (30 ms; CSCHED_MSECS_PER_TICK * CSCHED_TICKS_PER_ACCT in 4.1) each active vCPU is
+# credited its fair share; credits_per_tslice (CSCHED_CREDITS_PER_MSEC 10 x 30 ms: 300, CSCHED_CREDITS_PER_ACCT in
+# 4.1) is the most one earns and the bound either way. msidbg holds credits in ns of run (one credit: 100 us), so
+# a slice's credits are TSLICE
 TSLICE = 30_000_000             # CSCHED_DEFAULT_TSLICE_MS (4.2..; CSCHED_MSECS_PER_TSLICE before): 30 ms
 RATELIMIT = 1_000_000           # SCHED_DEFAULT_RATELIMIT_US (64908a0466, 4.2): 1000 us
 MIN_TIMER = 100_000             # CSCHED_MIN_TIMER = XEN_SYSCTL_SCHED_RATELIMIT_MIN: 100 us
@@ -74,6 +81,12 @@ def build(w: World) -> None:
     else:
         s["pri"] = [UNDER] * n
         s["migr"] = [False] * n
+        # csched_acct (xen36): credit 0 and off the active list (csched_alloc_vdata), the master ticker's first run
+        # one tslice in; the pool is the guest's pCPUs (prv->ncpus; any more give the same shares: ``_acct``)
+        s["cr"] = [0] * n
+        s["act"] = [False] * n
+        s["st"] = [0] * n
+        s["acct"] = [TSLICE, TSLICE, -1, 0, n]
         if _yield_limited(w):
             s["yld"] = [False] * n      # CSCHED_FLAG_VCPU_YIELD kept past a rate-limited yield (before 9fdd2f3c9c)
     w.xen["sched"] = s
@@ -110,6 +123,11 @@ def valid(w: World) -> bool:
         return _ints(s["credit"], n) and _ints(s.get("burnt"), n)
     if "yld" in s and not _ints(s["yld"], n, bool):
         return False
+    if "cr" in s:
+        a: Any = s.get("acct")
+        if not (_ints(s["cr"], n) and _ints(s.get("act"), n, bool) and _ints(s.get("st"), n) and _ints(a, 5)
+                and a[1] > 0 and a[4] > 0):
+            return False
     return _ints(s.get("pri"), n) and _ints(s.get("migr"), n, bool)
 
 
@@ -126,6 +144,96 @@ def _tick(s: dict[str, Any], v: int, now: int) -> None:
     pri = s.get("pri")
     if pri is not None and pri[v] == BOOST and now // TICK > s["since"][v] // TICK:
         pri[v] = UNDER
+
+
+# --- credit's accounting: csched_acct (xen36) -------------------------------------------------------------------
+def _settle(s: dict[str, Any], now: int) -> None:
+    """The master ticker's ``csched_acct`` runs due by ``now`` (at multiples of the 30 ms tslice, each after that
+    instant's ``csched_tick``) and the ``csched_runq_sort`` each pCPU's next tick makes after one; read lazily
+    before anything reads or changes a priority, the running vCPUs or a runqueue (``Sched.wake`` / ``block``,
+    ``_schedule``, ``migrate``), so every vCPU in ``run`` has run since its ``st`` (reading
+    ``xen.sched.credit-acct``)."""
+    a = s["acct"]
+    t = a[1]
+    while t <= now:
+        if 0 <= a[2] <= t:
+            _runq_sort(s)
+            a[2] = -1
+        if not s["run"] and True not in s["act"]:
+            # (nobody running, nobody active: every run to ``now`` resets the balance and nothing else)
+            a[3] = 0
+            t += (now - t) // TSLICE * TSLICE + TSLICE
+            break
+        _acct(s, t)
+        t += TSLICE
+    a[1] = t
+    if 0 <= a[2] <= now:
+        _runq_sort(s)
+        a[2] = -1
+    a[0] = t if a[2] < 0 else min(t, a[2])
+
+
+def _ran(s: dict[str, Any], v: int, now: int) -> None:
+    """VCPU ``v`` stops running (it blocks, is preempted or yields, migrates away) at ``now``: ``burn_credits``
+    from its start_time, and the ticks it ran through put it on the active list (csched_tick -> csched_vcpu_acct
+    -> __csched_vcpu_acct_start). (Xen burns at every tick and schedule() too: the sum is the same.)"""
+    st = s.get("st")
+    if st is not None and now > st[v]:
+        if now // TICK > st[v] // TICK:
+            s["act"][v] = True
+        s["cr"][v] -= now - st[v]
+        st[v] = now
+
+
+def _acct(s: dict[str, Any], t: int) -> None:
+    """``csched_acct`` at ``t`` for the guest, alone in its pool at its default weight, no cap: the running vCPUs'
+    tick at ``t`` first (burnt to ``t``, put on the active list), then each active vCPU gets its fair share --
+    credit_peak (a full slice's credits each, plus the negative balance) unless the pool's credit (its pCPUs'
+    slices, plus the negative balance) is less -- rounded up per vCPU; a credit below 0 makes it OVER (bounded at
+    minus a slice's), else UNDER, and above a slice's it leaves the active list with half (it stops earning). The
+    balance is the sum; a run with nobody active resets it and sorts nothing."""
+    st, cr, act = s["st"], s["cr"], s["act"]
+    for v in s["run"].values():
+        if t > st[v]:
+            act[v] = True
+            cr[v] -= t - st[v]
+            st[v] = t
+    a = s["acct"]
+    k = act.count(True)
+    if not k:
+        a[3] = 0        # 'if ( unlikely(weight_total == 0) ) { prv->credit_balance = 0; ... goto out; }'
+        return
+    extra = -a[3] if a[3] < 0 else 0
+    peak = k * TSLICE + extra       # (-credit_balance * weight * count + weight_total - 1) / weight_total: exact
+    total = a[4] * TSLICE + extra   # credit_fair = credit_total * weight * count / weight_total (one domain)
+    fair = -(-min(total, peak) // k)
+    pri = s["pri"]
+    bal = 0
+    for v in range(len(act)):
+        if not act[v]:
+            continue
+        c = cr[v] + fair
+        if c < 0:
+            pri[v] = OVER
+            if c < -TSLICE:
+                c = -TSLICE     # 'Lower bound on credits'
+        else:
+            pri[v] = UNDER
+            if c > TSLICE:
+                act[v] = False  # __csched_vcpu_acct_stop_locked: 'Upper bound on credits means VCPU stops earning'
+                c //= 2
+        cr[v] = c
+        bal += c
+    a[3] = bal
+    a[2] = t + TICK     # prv->runq_sort++: each pCPU sorts its runqueue at its next tick
+
+
+def _runq_sort(s: dict[str, Any]) -> None:
+    """``csched_runq_sort``: every vCPU of UNDER or BOOST moves ahead of the OVER ones, each kind in its order."""
+    pri = s["pri"]
+    for q in s["runq"].values():
+        if any(pri[u] < UNDER for u in q):
+            q[:] = [u for u in q if pri[u] >= UNDER] + [u for u in q if pri[u] < UNDER]
 
 
 def _ratelimit(w: World) -> int:
@@ -233,6 +341,13 @@ def _arm(eng: Any, p: int, t: int, why: str) -> None:
     eng.schedule(t, "xen", "sched", p, why)
 
 
+def _over(s: dict[str, Any], q: list[int]) -> str:
+    """The waiters csched_acct left OVER (credit), which wait behind every UNDER vCPU (xen36)."""
+    pri = s.get("pri")
+    over = [u for u in q if pri[u] == OVER] if pri is not None else []
+    return "" if not over else " (OVER, out of credit: vCPU" + ", vCPU".join(map(str, over)) + ")"
+
+
 def _waiting(q: list[int]) -> str:
     return "" if not q else "; vCPU" + ", vCPU".join(map(str, q)) + (" waits" if len(q) == 1 else " wait")
 
@@ -279,7 +394,8 @@ class Sched:
     in place -- are that world's. A vCPU woken onto an idle pCPU, or blocking with nobody waiting, is a few list
     and map writes here, without the dict lookups of the state's keys on every call (perf31)."""
 
-    __slots__ = ("w", "s", "pcpu", "run", "runq", "since", "credit", "burnt", "pri", "migr", "yld", "noyield")
+    __slots__ = ("w", "s", "pcpu", "run", "runq", "since", "credit", "burnt", "pri", "migr", "yld", "noyield", "st",
+                 "acct", "cr", "act")
 
     def __init__(self, w: World) -> None:
         x = w.xen
@@ -304,6 +420,11 @@ class Sched:
         #: the agenda in many places but a PAUSE-loop exit enters it only by ``_arm_yield``, which clears this;
         #: a world installed (time travel, a restore) gets a new ``Sched`` (``Model.bind``), starting at None
         self.noyield: dict[int, list[Any]] | None = None
+        # credit's csched_acct (xen36): the burn start_times and [the next time ``_settle`` has work, ...]
+        self.st: list[int] | None = s.get("st")
+        self.acct: list[int] | None = s.get("acct")
+        self.cr: list[int] | None = s.get("cr")
+        self.act: list[bool] | None = s.get("act")
 
     def wake(self, eng: Any, c: Any) -> bool:
         """A blocked vCPU becomes runnable (``vcpu_wake`` -> the scheduler's wake: credit boosts an UNDER vCPU
@@ -330,6 +451,9 @@ class Sched:
                 kick(eng, v)
                 return True
         pri = self.pri
+        acct = self.acct
+        if acct is not None and self.w.now >= acct[0]:
+            _settle(self.s, self.w.now)     # (csched_acct: the priority the boost reads)
         if pri is not None:     # credit
             migr = self.migr
             if migr[v]:     # type: ignore[index]
@@ -340,6 +464,8 @@ class Sched:
             now = self.w.now
             run[p] = v
             self.since[v] = now     # (and the pCPU's last schedule(): ``_timer`` reads the later of it and tlast)
+            if self.st is not None:
+                self.st[v] = now    # (csched_schedule: snext->start_time)
             if (sh := eng.prov.shared) and p in sh:
                 _idle_in(eng, c, p)     # (why32: a schedule-in node on a pCPU a vcpu_migrate made shared)
             if pri is None:
@@ -365,6 +491,9 @@ class Sched:
         v = c.id
         p = self.pcpu[v]
         run = self.run
+        acct = self.acct
+        if acct is not None and w.now >= acct[0]:
+            _settle(self.s, w.now)
         if run.get(p) == v:
             burnt = self.burnt
             if burnt is not None:
@@ -372,8 +501,18 @@ class Sched:
                 if now > burnt[v]:
                     self.credit[v] -= now - burnt[v]     # type: ignore[index]
                     burnt[v] = now
-            elif (pri := self.pri) is not None and pri[v] == BOOST and w.now // TICK > self.since[v] // TICK:
-                pri[v] = UNDER      # (``_tick``, inline)
+            else:
+                now = w.now
+                if (pri := self.pri) is not None and pri[v] == BOOST and now // TICK > self.since[v] // TICK:
+                    pri[v] = UNDER      # (``_tick``, inline)
+                st = self.st
+                if st is not None and now > st[v]:
+                    # ``_ran``, inline (a block is on every interrupt's path): burn_credits, and a tick it ran
+                    # through puts it on the active list
+                    if now // TICK > st[v] // TICK:
+                        self.act[v] = True      # type: ignore[index]
+                    self.cr[v] -= now - st[v]   # type: ignore[index]
+                    st[v] = now
             del run[p]
             if self.yld is not None:
                 self.yld[v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
@@ -485,6 +624,9 @@ def _schedule_in(s: dict[str, Any], p: int, v: int, now: int) -> None:
     s["run"][p] = v
     s["since"][v] = now
     s["tlast"][p] = now
+    st = s.get("st")
+    if st is not None:
+        st[v] = now     # (credit: snext->start_time, what burn_credits counts from)
 
 
 def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int, woke: int = -1) -> None:
@@ -709,6 +851,8 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False,
     run, runq = s["run"], s["runq"]
     q = runq.get(p) or []
     q[:] = [u for u in q if 0 <= u < len(w.cpus)]
+    if "acct" in s and now >= s["acct"][0]:
+        _settle(s, now)
     cur = run.get(p)
     if cur is not None:
         _tick(s, cur, now)
@@ -811,7 +955,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False,
         _continue_running(eng, cur)
         return cur, (f"schedule ({what}): vCPU{cur} continues (continue_running)"
                      + (" -- no yield hook: do_yield only raised SCHEDULE_SOFTIRQ" if plain else "")
-                     + _waiting(q))
+                     + _waiting(q) + _over(s, q))
     # the context switch: cur (if still runnable) back on the runqueue, nxt scheduled in
     if nxt in q:
         q.remove(nxt)
@@ -819,6 +963,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False,
     cpus = w.cpus
     at = now
     if cur is not None:
+        _ran(s, cur, now)
         _insert(s, q, cur, yielding)
         cc = cpus[cur]
         eng.unschedule(lambda it: (it[2] == "cpu" and it[3] == cur) or _yield_item(it, p))   # (queued stays)
@@ -838,7 +983,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False,
     else:
         runq.pop(p, None)
     text = (f"schedule ({what}): {prev}vCPU{nxt} scheduled in on pCPU{p}"
-            + _waiting(q))
+            + _waiting(q) + _over(s, q))
     if note:
         eng.schedule(now, "xen", "sched", p, "note", nxt, text)
     # vmx_do_resume / hvm_do_resume of the vCPU scheduled in (a pending migration's hvm_migrate_pirqs, an armed
@@ -923,6 +1068,8 @@ def migrate(eng: Any, v: int, new: int) -> bool:
     if old == new:
         return False
     now = w.now
+    if "acct" in s and now >= s["acct"][0]:
+        _settle(s, now)
     c = w.cpus[v]
     P = eng.prov
     if P.on and eng.fresh:      # (why32) the pCPUs more than one vCPU shares once this migration is made
@@ -935,6 +1082,7 @@ def migrate(eng: Any, v: int, new: int) -> bool:
             _burn(s, v, now)
         else:
             _tick(s, v, now)
+            _ran(s, v, now)
         del s["run"][old]
         if "yld" in s:
             s["yld"][v] = False     # (likewise: a migrating vCPU is not runnable on its old pCPU)
