@@ -709,8 +709,8 @@ def open_source(path: str, verify: bool = True, max_events: int | None = None,
     cap cut appends (the cap, the virtual time) to ``cut``."""
     if is_snapshot_source(path):
         if max_events is not None:
-            raise MsidbgError("--max-events: a snapshot is reported at its cursor, never run further (expected "
-                              "a scenario file)", path)
+            raise MsidbgError("a snapshot is reported at its cursor, never run further (expected a scenario file)",
+                              path, option="--max-events")
         s = Session.open(path, verify=verify)
         return s, s.origin
     if not verify:
