@@ -199,7 +199,7 @@ def _intx_probe(head: str, platform: str, bdf: str, pin: str, gsi: int, moves: b
     refused = _refusal(f"{head}\n{dev}{run}")
     if refused is None:
         return None
-    return re.sub(r"^(devices\.d\.intx|run\[\d+\]\.do): ", "", refused)
+    return re.sub(r"^(devices\.d\.intx|run\[[0-9]+\]\.do): ", "", refused)
 
 
 def _intx_refusal(platform: str, irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> str | None:
@@ -648,7 +648,7 @@ class _Writer:
             load_scenario_text("\n".join(self.out + out) + "\n", "probe")
         except MsidbgError as e:
             self.out.append(out[0])
-            why = re.sub(r"^run\[\d+\]\.\w+: ", "", e.message)
+            why = re.sub(r"^run\[[0-9]+\]\.\w+: ", "", e.message)
             self.out.append(f"  #   {went} / {back} not added: this msidbg says {_comment(why)}")
             return
         self.out += out

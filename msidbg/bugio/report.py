@@ -103,7 +103,7 @@ _MD_ALWAYS = frozenset("\\`*[]<>&|~")
 _MD_URL = re.compile(r"(?:https?|ftp)://[^\s<>`\\\x00-\x1f\x7f]+")
 #: what starts a block at the start of a line: a heading, a quote, a list item, a setext underline
 _MD_BLOCK = re.compile(r"#{1,6}(?:\s|$)|[>+=-]")
-_MD_ORDERED = re.compile(r"(\d{1,9})([.)])(?:\s|$)")
+_MD_ORDERED = re.compile(r"([0-9]{1,9})([.)])(?:\s|$)")
 #: what a tracker turns into a reference when a word follows it: GitHub's and GitLab's ``@user``
 #: (a mention: a notification to that user), ``#123`` and ``owner/repo#123`` (a link to, and a
 #: back-reference in, another issue), and GitLab's ``!123`` (merge request), ``$123`` (snippet),
