@@ -131,3 +131,27 @@ def test_markdown_escapes_an_ordered_list_of_ascii_digits_only() -> None:
 
     assert _md_line("3. x") == "3\\. x"
     assert _md_line("\u0663. x") == "\u0663. x"
+
+
+# --- (3) replay --scenario --json names the line a run of the text refuses ---------------------------------------
+def test_replay_scenario_json_names_the_refused_line(tmp_path: Path) -> None:
+    import json
+
+    from msidbg.debugger import Session
+    from msidbg.scenario import load_scenario_text
+
+    text = Path(SCN).read_text().replace("\ndevices:", "\nplatform: {kind: bare-metal, interrupt_remapping: on}\n"
+                                         "devices:", 1)
+    line = text[:text.index("interrupt_remapping: on")].count("\n") + 1
+    s = Session(load_scenario_text(text, "old.yaml", recorded=True))
+    s.run(max_events=5)
+    s.save(str(tmp_path / "old.msgpack"))
+    code, out, err = cli("replay", str(tmp_path / "old.msgpack"), "--scenario", "--json")
+    assert (code, err) == (0, ""), err
+    got = json.loads(out)["refused"]
+    assert got["line"] == line and got["message"].startswith("platform.interrupt_remapping: 'on' is a boolean (true) "
+                                                             "to YAML 1.1"), got
+    code, out, err = cli("replay", SNAP, "--scenario", "--json")
+    assert code == 0 and json.loads(out)["refused"] is None
+    code, _, err = cli("replay", str(tmp_path / "old.msgpack"), "--scenario", "-o", str(tmp_path / "o.yaml"))
+    assert code == 0 and f"note: {tmp_path / 'o.yaml'}:{line}: platform.interrupt_remapping: 'on'" in err, err

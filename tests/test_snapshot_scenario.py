@@ -54,7 +54,8 @@ def test_the_extracted_yaml_is_the_stored_text_and_reruns_to_the_same_event_log(
     code, stdout, _ = cli("replay", str(path), "--scenario", "--json")
     doc = json.loads(stdout)
     assert doc == {"scenario": path.stem + ".yaml", "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
-                   "text": rec.scenario_text, "seed": rec.seed, "rerun": [], "plan": None, "model": MODEL}
+                   "text": rec.scenario_text, "seed": rec.seed, "rerun": [], "plan": None, "model": MODEL,
+                   "refused": None}
 
 
 def test_a_run_with_another_seed_and_schedule_says_which_options_rerun_it(tmp_path: Path) -> None:
