@@ -200,9 +200,12 @@ def _diff(args: argparse.Namespace) -> int:
             result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events, cap=cap)
     except DivergenceError as e:
         # 1 is 'the outcomes differ': a script took a snapshot of another model revision for a
-        # regression. Nothing was compared: the file cannot be used, as any other bad input
-        e.exit_code = guard.EXIT_BAD_INPUT
-        raise
+        # regression. Nothing was compared: the file cannot be used, as any other bad input --
+        # and told as one, with what was expected (hardening32's fuzzer: a re-sealed snapshot whose
+        # scenario text was changed said only where the replay parted from it)
+        bad = MsidbgError(f"{e.message} (expected a snapshot whose replay matches its recording, as 'msidbg replay' "
+                          "checks: nothing was compared)", e.file)
+        raise bad from None
     for label, path in (("a", args.a), ("b", args.b)):   # a run the default cap cut (hardening27)
         if label in result.cut:
             print(cap_line(path, cap, result.cut[label]), file=sys.stderr)

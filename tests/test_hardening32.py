@@ -155,3 +155,24 @@ def test_replay_scenario_json_names_the_refused_line(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["refused"] is None
     code, _, err = cli("replay", str(tmp_path / "old.msgpack"), "--scenario", "-o", str(tmp_path / "o.yaml"))
     assert code == 0 and f"note: {tmp_path / 'o.yaml'}:{line}: platform.interrupt_remapping: 'on'" in err, err
+
+
+# --- (4) what tests/fuzz32.py found -------------------------------------------------------------------------------
+def test_diff_of_a_diverging_snapshot_is_bad_input_saying_what_was_expected(tmp_path: Path) -> None:
+    """fuzz32 case 242 (seed 32): a re-sealed snapshot whose replay diverges was exit 2 for diff (nothing
+    compared) in a line without '(expected ...)'; replay keeps exit 1 and its own words."""
+    import msgpack
+
+    from msidbg.debugger import snapshot as snap
+
+    doc = msgpack.unpackb(Path(SNAP).read_bytes(), raw=False, strict_map_key=False)
+    doc["seed"] = 2     # resealed: only a replay can tell
+    bad = tmp_path / "s.msgpack"
+    bad.write_bytes(snap.seal(doc))
+    code, out, err = cli("diff", str(bad), SNAP)
+    assert (code, out) == (2, "") and _line(err) == (
+        f"msidbg: {bad}: replay diverged from the recording at event 0; first differing world path at the cursor "
+        "(event 25): rng (expected a snapshot whose replay matches its recording, as 'msidbg replay' checks: nothing "
+        "was compared)")
+    code, _, err = cli("replay", str(bad))
+    assert code == 1 and err.strip().endswith("(event 25): rng")
