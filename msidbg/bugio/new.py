@@ -72,9 +72,11 @@ class Skeleton:
 
 def build(inp: Inputs) -> str:
     """The skeleton's YAML text; raises MsidbgError (one line) on bad input."""
-    if [inp.lspci, inp.interrupts, inp.dmesg].count(STDIN) > 1:
-        raise MsidbgError("'-' (standard input) given for more than one input (expected it for one of "
-                          "--lspci, --interrupts, --dmesg; the others as files)")
+    given = [o for o, v in (("--lspci", inp.lspci), ("--interrupts", inp.interrupts), ("--dmesg", inp.dmesg))
+             if v == STDIN]
+    if len(given) > 1:   # named as argparse names an option (hardening32: 'msidbg: '-' ...', no subcommand)
+        raise MsidbgError(f"'-' (standard input) given to {' and '.join(given)}: one stream cannot be both (expected it for one of "
+                          "--lspci, --interrupts, --dmesg; the others as files)", option=given[-1], command="new")
     fns = lp.parse(read_lines(inp.lspci, "lspci -vv text"))
     irqs = pi.parse(read_lines(inp.interrupts, "/proc/interrupts text")) if inp.interrupts else None
     msgs = dm.parse(read_lines(inp.dmesg, "dmesg text")) if inp.dmesg else None
