@@ -11,7 +11,7 @@ in this process, under a memory limit (RLIMIT_AS, ``--memory`` MB) and a deadlin
 must either work (exit 0 or 1) or be refused in one line naming the file with an ``(expected ...)``
 (exit 2): never exit 3, never a traceback, never a hang, never a file left behind a refusal::
 
-    python tests/fuzz32.py [--seed 32] [--cases 400] [--only yaml|snapshot|new] [--hang 20] [--memory 3000] [-v]
+    python tests/fuzz32.py [--seed 32] [--cases 400] [--only yaml|snapshot|new|mail] [--hang 20] [--memory 3000] [-v]
 """
 
 from __future__ import annotations
@@ -180,9 +180,58 @@ def mutate_report(text: str, rng: random.Random) -> tuple[str, str]:
     return "\n".join(lines), "deep indentation"
 
 
+# --- mails holding a snapshot (report --inline) ----------------------------------------------------------------------
+def mutate_mail(text: str, rng: random.Random) -> tuple[str, str]:
+    lines = text.split("\n")
+    begin = next(i for i, ln in enumerate(lines) if ln.startswith("-----BEGIN MSIDBG"))
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("-----END MSIDBG"))
+    i = rng.randrange(begin, end + 1)
+    how = rng.randrange(8)
+    if how == 0:
+        del lines[i]
+        return "\n".join(lines), "armour line dropped"
+    if how == 1 and lines[i]:
+        j = rng.randrange(len(lines[i]))
+        lines[i] = lines[i][:j] + rng.choice("A/+=\u0661\x00 -") + lines[i][j + 1:]
+        return "\n".join(lines), "armour character changed"
+    if how == 2:
+        return "\n".join(lines[:end + 1] + lines[begin:]), "two armour blocks"
+    if how == 3:
+        return "\n".join(ln if not begin <= k <= end else "> " + ln for k, ln in enumerate(lines)), "quoted mail"
+    if how == 4:
+        return "\r\n".join(lines), "CRLF"
+    if how == 5:
+        lines[i] = lines[i] * rng.choice([100, 10_000])
+        return "\n".join(lines), "long armour line"
+    if how == 6:
+        return "\n".join(lines[:rng.randrange(begin, end + 1)]), "cut inside the armour"
+    body = lines[begin + 1:end] * rng.choice([2, 50])
+    return "\n".join(lines[:begin + 1] + body + lines[end:]), "armour body repeated"
+
+
+_MAILS: dict[str, str] = {}
+
+
+def _mail_of(src: Path) -> str:
+    if src.name not in _MAILS:
+        out = Path(tempfile.mkdtemp(prefix="fuzz32-mail-")) / "m.txt"
+        run_cli(["report", str(src), "--inline", "-o", str(out)], 120)
+        _MAILS[src.name] = out.read_text(encoding="utf-8")
+        shutil.rmtree(out.parent, ignore_errors=True)
+    return _MAILS[src.name]
+
+
 # --- the loop -----------------------------------------------------------------------------------------------------
 def case(n: int, rng: random.Random, only: str | None, folder: Path) -> tuple[list[str], str, str]:
-    kind = only or rng.choice(["yaml", "yaml", "snapshot", "snapshot", "new"])
+    kind = only or rng.choice(["yaml", "yaml", "snapshot", "snapshot", "new", "mail"])
+    if kind == "mail":
+        src = rng.choice(SNAPSHOTS)
+        text, what = mutate_mail(_mail_of(src), rng)
+        f = folder / f"in{n}.txt"
+        f.write_bytes(text.encode("utf-8", "surrogateescape"))
+        argv = rng.choice([["replay", str(f)], ["replay", str(f), "--scenario", "--json"], ["why", str(f)],
+                           ["diff", str(f), str(rng.choice(SNAPSHOTS))], ["report", str(f), "--no-verify"]])
+        return argv, str(f), f"{src.name} mail: {what}"
     if kind == "yaml":
         src = rng.choice(SCENARIOS)
         text, what = mutate_yaml(src.read_text(encoding="utf-8"), rng)
@@ -260,7 +309,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, default=32)
     p.add_argument("--cases", type=int, default=400)
-    p.add_argument("--only", choices=("yaml", "snapshot", "new"))
+    p.add_argument("--only", choices=("yaml", "snapshot", "new", "mail"))
     p.add_argument("--hang", type=float, default=20.0)
     p.add_argument("--memory", type=int, default=3000, help="address-space limit in MB (a MemoryError is exit 3)")
     p.add_argument("-v", "--verbose", action="store_true")

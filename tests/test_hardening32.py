@@ -176,3 +176,24 @@ def test_diff_of_a_diverging_snapshot_is_bad_input_saying_what_was_expected(tmp_
         "was compared)")
     code, _, err = cli("replay", str(bad))
     assert code == 1 and err.strip().endswith("(event 25): rng")
+
+
+@pytest.mark.parametrize("damage", ["drop", "swap", "bad-char", "no-checksum"])
+def test_a_damaged_mail_block_says_what_was_expected(tmp_path: Path, damage: str) -> None:
+    """fuzz32 (mails): 'the snapshot block is damaged: not zlib data (a line may be missing)' and its
+    base64 / length siblings had no '(expected ...)'."""
+    mail = tmp_path / "mail.txt"
+    assert cli("report", SNAP, "--inline", "-o", str(mail))[0] == 0
+    lines = mail.read_text().split("\n")
+    begin = next(i for i, ln in enumerate(lines) if ln.startswith("-----BEGIN MSIDBG"))
+    if damage == "drop":
+        del lines[begin + 3]
+    elif damage == "swap":
+        lines[begin + 2], lines[begin + 5] = lines[begin + 5], lines[begin + 2]
+    elif damage == "bad-char":
+        lines[begin + 1] = "!" + lines[begin + 1][1:]
+    else:
+        lines = [ln for ln in lines if not ln.startswith("~ sha256")]
+    mail.write_text("\n".join(lines))
+    code, out, err = cli("replay", str(mail))
+    assert (code, out) == (2, "") and _line(err).startswith(f"msidbg: {mail}: the snapshot block is damaged: ")
