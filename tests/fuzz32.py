@@ -281,6 +281,16 @@ def fuzz(seed: int, cases: int, only: str | None, hang: float, verbose: bool) ->
             tally.cases += 1
             tally.codes[str(code)] = tally.codes.get(str(code), 0) + 1
             broke = judge(argv, path, folder, code, err)
+            # one JSON object on one line (exit 1 of replay and why is a divergence: one line on stderr only)
+            if broke is None and "--json" in argv and (code == 0 or (code == 1 and argv[0] not in ("replay", "why"))):
+                import json
+
+                try:
+                    json.loads(_out)
+                    if _out.count("\n") != 1:
+                        broke = f"--json printed {_out.count(chr(10))} lines"
+                except ValueError as e:
+                    broke = f"--json printed no JSON object: {e}"
             if broke is None and argv[0] == "new" and code == 0:   # the skeleton it wrote must run
                 rcode, _o, rerr = run_cli(["run", str(folder / "out.yaml"), "--headless", "--max-events", "3000"], hang)
                 if rcode not in (0, 1):
