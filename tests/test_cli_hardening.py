@@ -211,7 +211,7 @@ def test_save_refuses_a_device_fifo_or_directory_and_leaves_it(tmp_path: Path, s
         after = os.stat(target)
         assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
     err = one_line(msidbg("run", BUG, "--headless", "--save", "/dev/null"))
-    assert err.startswith("msidbg: /dev/null: cannot write: not a regular file")
+    assert err.startswith("msidbg: /dev/null: run: argument --save: cannot write: not a regular file")
 
 
 def test_save_follows_a_symlink_and_keeps_mode_and_owner(tmp_path: Path, session: Session) -> None:

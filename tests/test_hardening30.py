@@ -133,7 +133,8 @@ def test_no_text_or_trace_output_replaces_a_snapshot(writer: tuple[str, ...], tm
     target.write_bytes(original)
     code, out, err = cli(*writer, str(target))
     assert (code, out) == (2, ""), err
-    assert err == (f"msidbg: {target}: cannot write: it is a msidbg snapshot: not replaced (expected a new file "
+    option = "--perfetto" if writer[0] == "export" else "-o/--output"
+    assert err == (f"msidbg: {target}: {writer[0]}: argument {option}: cannot write: it is a msidbg snapshot: not replaced (expected a new file "
                    "name, or a file that is no snapshot: only run --save replaces a snapshot)\n")
     assert target.read_bytes() == original and os.listdir(tmp_path) == ["bug2.msgpack"]
 

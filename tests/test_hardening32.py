@@ -4,6 +4,7 @@ found."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,20 @@ def test_a_damaged_mail_block_says_what_was_expected(tmp_path: Path, damage: str
     mail.write_text("\n".join(lines))
     code, out, err = cli("replay", str(mail))
     assert (code, out) == (2, "") and _line(err).startswith(f"msidbg: {mail}: the snapshot block is damaged: ")
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (("run", SCN, "--headless", "--save", "O"), "--save"),
+    (("replay", SNAP, "--scenario", "-o", "O"), "-o/--output"),
+    (("report", SNAP, "-o", "O"), "-o/--output"),
+    (("schema", "-o", "O"), "-o/--output"),
+    (("export", SNAP, "--perfetto", "O"), "--perfetto"),
+])
+def test_an_output_path_refused_names_the_subcommand_and_the_option(tmp_path: Path, args: tuple[str, ...],
+                                                                    option: str) -> None:
+    out = str(tmp_path / "no" / "out")
+    code, stdout, err = cli(*[out if a == "O" else a for a in args])
+    assert (code, stdout) == (2, "") and _line(err) == (f"msidbg: {out}: {args[0]}: argument {option}: cannot write: "
+                                                        "No such file or directory (expected a path in an existing "
+                                                        "directory)")
+    assert os.listdir(tmp_path) == []

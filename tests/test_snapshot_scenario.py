@@ -135,7 +135,7 @@ def test_a_hostile_scenario_inside_the_snapshot_is_one_line_exit_2_and_writes_no
 def test_bad_output_paths_fail_before_the_snapshot_is_read(tmp_path: Path) -> None:
     _, path = _saved(tmp_path)
     code, _, err = cli("replay", str(path), "--scenario", "-o", str(tmp_path / "no" / "such" / "dir.yaml"))
-    assert code == 2 and err == (f"msidbg: {tmp_path}/no/such/dir.yaml: cannot write: No such file or directory "
+    assert code == 2 and err == (f"msidbg: {tmp_path}/no/such/dir.yaml: replay: argument -o/--output: cannot write: No such file or directory "
                                  "(expected a path in an existing directory)\n")
     code, _, err = cli("replay", str(tmp_path / "missing.msgpack"), "--scenario", "-o", str(tmp_path))
     assert code == 2 and "cannot write: not a regular file" in err
@@ -168,7 +168,8 @@ def test_the_output_is_never_the_snapshot_itself(tmp_path: Path) -> None:
     link.symlink_to(path)
     for out in (path, link):
         code, _, err = cli("replay", str(path), "--scenario", "-o", str(out))
-        assert code == 2 and err == (f"msidbg: {out}: cannot write: it is the input file {path} (expected another "
+        assert code == 2 and err == (f"msidbg: {out}: replay: argument -o/--output: cannot write: it is the input "
+                                     f"file {path} (expected another "
                                      "path: writing would replace it)\n")
         code, _, err = cli("report", str(path), "-o", str(out))
         assert code == 2 and "it is the input file" in err
@@ -199,7 +200,9 @@ def test_no_command_writes_over_its_input_file(tmp_path: Path) -> None:
     text = scn.read_text()
     for args in (("run", str(scn), "--save", str(scn)), ("export", str(scn), "--perfetto", str(scn))):
         code, _, err = cli(*args)
-        assert code == 2 and err == (f"msidbg: {scn}: cannot write: it is the input file {scn} (expected another "
+        option = "--save" if args[0] == "run" else "--perfetto"
+        assert code == 2 and err == (f"msidbg: {scn}: {args[0]}: argument {option}: cannot write: it is the input "
+                                     f"file {scn} (expected another "
                                      "path: writing would replace it)\n"), args
     s = Session.from_scenario(str(scn))
     s.step()

@@ -132,7 +132,7 @@ def check_output(out: str, source: str, force: bool = True) -> None:
         if not force:
             check_new(out)
     except FileProblem as e:
-        raise MsidbgError(e.message, out) from None
+        raise MsidbgError(e.message, out, option="-o/--output") from None
 
 
 def write(copy: ScenarioCopy, out: str | None, stdout: TextIO | None = None, replace: bool = True) -> str | None:
@@ -143,7 +143,7 @@ def write(copy: ScenarioCopy, out: str | None, stdout: TextIO | None = None, rep
         try:
             write_atomic(out, copy.text.encode("utf-8"), replace)
         except FileProblem as e:
-            raise MsidbgError(e.message, out) from None
+            raise MsidbgError(e.message, out, option="-o/--output") from None
         return None
     stream = sys.stdout if stdout is None else stdout
     text, note = copy.text, None
