@@ -224,6 +224,7 @@ def _main(argv: Sequence[str] | None) -> int:
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         commands.choices[args.cmd].error(f"unrecognized arguments: {' '.join(extra)}")
     guard.set_machine(getattr(args, "json", False))
+    guard.set_command(args.cmd)   # an error about one of its options names it (MsidbgError(option=...))
     if args.cmd in args.bugio:
         return int(args.bugio[args.cmd](args))
     if args.cmd == "run":
@@ -279,11 +280,11 @@ def _check_schedule_options(schedule: str, depth: int | None, window: str | None
     changed nothing -- the same run, the same state hash -- and said nothing."""
     for option, value in (("--depth", depth), ("--window", window)):
         if value is not None and schedule == "ordered":
-            raise MsidbgError(f"run: argument {option}: the run's schedule is ordered (expected --schedule random, "
-                              "pct or delay, or a file whose schedule: is one)", path)
+            raise MsidbgError("the run's schedule is ordered (expected --schedule random, pct or delay, or a file "
+                              "whose schedule: is one)", path, option=option)
     if depth is not None and schedule == "random":
-        raise MsidbgError("run: argument --depth: the run's schedule is random, which has no depth (expected "
-                          "--schedule pct or delay, or no --depth)", path)
+        raise MsidbgError("the run's schedule is random, which has no depth (expected --schedule pct or delay, "
+                          "or no --depth)", path, option="--depth")
 
 
 def _open(args: argparse.Namespace) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from msidbg.guard import escape
+from msidbg.guard import command, escape
 
 #: the most of a text the one line quotes around a caret's column (hardening26)
 CARET_TEXT = 120
@@ -17,21 +17,34 @@ class MsidbgError(Exception):
     ``breakpoints[0]``, ``--path``): with a caret the line is the contract's form, the column
     the field's part -- ``msidbg: FILE: FIELD: column N of 'text': what is wrong (expected ...)``
     (hardening27; the column trailed the message, after its ``(expected ...)``).
+
+    ``option`` names the command-line option the error is about (``--at``, ``--break``): the line
+    then says it as argparse's own errors do, with the subcommand the CLI is running
+    (``guard.set_command``) -- ``msidbg: FILE: why: argument --at: what is wrong (expected ...)``
+    (hardening32: the errors raised after parsing said ``FILE: --at 99: ...``, no subcommand).
+    ``command`` names the subcommand when the code raising it is the subcommand's own (``explore()``,
+    ``serve``): a library caller's error names it too.
     """
 
     exit_code = 2
 
     def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 caret: tuple[str, int] | None = None, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
+                 caret: tuple[str, int] | None = None, field: str | None = None,
+                 option: str | None = None, command: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else f"argument {option}: {message}" if option else message)
         self.message = message
         self.file = file
         self.line = line
         self.caret = caret
         self.field = field
+        self.option = option
+        self.command = command   # the subcommand, when the raiser knows it (explore(), serve)
 
     def _where(self) -> str:
         where = "" if not self.file else f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        if self.option:
+            cmd = self.command or command()
+            where += f"{cmd + ': ' if cmd else ''}argument {self.option}: "
         return escape(where + (f"{self.field}: " if self.field else ""))
 
     def oneline(self) -> str:

@@ -47,6 +47,8 @@ CLEAR_LINE = b"\r\033[K"
 
 #: set by a subcommand that prints JSON: errors are then strictly one line
 _machine = False
+#: the subcommand running (``set_command``): an error about one of its options names it
+_command: str | None = None
 
 
 # --- text from strangers ----------------------------------------------------------------------
@@ -525,6 +527,18 @@ def set_machine(on: bool) -> None:
     _machine = bool(on)
 
 
+def set_command(name: str | None) -> None:
+    """The subcommand the command line runs (``run``, ``why``): an error about an option
+    (``MsidbgError(option=...)``) names it, as argparse's errors do. ``run`` clears it after."""
+    global _command
+    _command = name
+
+
+def command() -> str | None:
+    """The subcommand running, or None (msidbg used as a library)."""
+    return _command
+
+
 def interactive() -> bool:
     """Is a person reading stderr (a terminal, and not a ``--json`` run)?"""
     try:
@@ -540,6 +554,13 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     _lossless_streams()
     from msidbg.errors import MsidbgError
 
+    try:
+        return _run(main, argv, MsidbgError)
+    finally:
+        set_command(None)
+
+
+def _run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None, MsidbgError: Any) -> int:
     try:
         code = main(argv)
         sys.stdout.flush()

@@ -112,10 +112,12 @@ def duration_s(text: str | None, option: str) -> float | None:
         return None
     match = re.fullmatch(r"(\d{1,12}(?:\.\d{1,9})?)(ms|s|m|h)?", text.strip(), re.ASCII) if len(text) <= 40 else None
     if match is None or float(match.group(1)) <= 0:
-        raise MsidbgError(f"{option}: {ys.show(text[:40])} is not a duration (expected {DURATION_EXPECTED})")
+        raise MsidbgError(f"{ys.show(text[:40])} is not a duration (expected {DURATION_EXPECTED})",
+                          option=option or None)
     seconds = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
     if seconds > MAX_DURATION_S:
-        raise MsidbgError(f"{option}: {ys.show(text[:40])} is out of range (expected {DURATION_EXPECTED})")
+        raise MsidbgError(f"{ys.show(text[:40])} is out of range (expected {DURATION_EXPECTED})",
+                          option=option or None)
     return seconds
 
 
@@ -135,7 +137,7 @@ def duration_arg(text: str) -> str:
     try:
         duration_s(text, "")
     except MsidbgError as e:
-        raise ArgumentTypeError(str(e).removeprefix(": ")) from None
+        raise ArgumentTypeError(e.message) from None
     return text
 
 

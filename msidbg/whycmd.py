@@ -119,7 +119,7 @@ def _why(args: argparse.Namespace) -> int:
         try:
             budget = parse_budget(args.what_if_budget)
         except WhatIfError as e:
-            raise MsidbgError(str(e), args.file) from None
+            raise MsidbgError(e.message, args.file, option=e.option) from None
     cut: list[tuple[int, int] | None] = [None]
     try:
         if args.hit is None and args.event is None and args.path is None and not args.breaks:
@@ -142,13 +142,15 @@ def _why(args: argparse.Namespace) -> int:
         else:
             why = s.why(target)
     except (WhyError, WhatIfError) as e:
-        raise MsidbgError(str(e), args.file) from None
+        # (a path's own refusal, 'cpu[9]: no CPU 9', is about --path)
+        option = e.option or ("--path" if args.path is not None and isinstance(e, WhyError) else None)
+        raise MsidbgError(e.message, args.file, option=option) from None
     except MsidbgError as e:      # the expression language (an untracked --path): name the file
         if e.file:
             raise
         if e.caret is not None:   # the column and the text say which --path
-            raise MsidbgError(e.message, args.file, caret=e.caret, field="--path") from None
-        raise MsidbgError(f"--path {guard.head(args.path)}: {e.message}", args.file) from None
+            raise MsidbgError(e.message, args.file, caret=e.caret, option="--path") from None
+        raise MsidbgError(f"{guard.head(args.path)}: {e.message}", args.file, option="--path") from None
     finally:
         if cut[0] is not None:    # the default cap cut the run: said first, whatever follows
             from msidbg.debugger.headless import cap_line
@@ -198,9 +200,12 @@ def _diff(args: argparse.Namespace) -> int:
             result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events, cap=cap)
     except DivergenceError as e:
         # 1 is 'the outcomes differ': a script took a snapshot of another model revision for a
-        # regression. Nothing was compared: the file cannot be used, as any other bad input
-        e.exit_code = guard.EXIT_BAD_INPUT
-        raise
+        # regression. Nothing was compared: the file cannot be used, as any other bad input --
+        # and told as one, with what was expected (hardening32's fuzzer: a re-sealed snapshot whose
+        # scenario text was changed said only where the replay parted from it)
+        bad = MsidbgError(f"{e.message} (expected a snapshot whose replay matches its recording, as 'msidbg replay' "
+                          "checks: nothing was compared)", e.file)
+        raise bad from None
     for label, path in (("a", args.a), ("b", args.b)):   # a run the default cap cut (hardening27)
         if label in result.cut:
             print(cap_line(path, cap, result.cut[label]), file=sys.stderr)

@@ -277,7 +277,7 @@ def judge(argv: list[str], path: str, folder: Path, code: int | str, err: str) -
         if not lines:
             return "exit 2 with nothing on stderr"
         last = lines[-1]
-        named = (last.startswith(f"msidbg: {path}") or ("--break" in argv and last.startswith("msidbg: --break: "))
+        named = (last.startswith(f"msidbg: {path}") or ("--break" in argv and last.startswith(f"msidbg: {argv[0]}: argument --break: "))
                  or (argv[0] == "new" and last.startswith(f"msidbg: {Path(path).parent}/in_")))
         if not named or "(expected " not in last or not last.isprintable():
             return f"exit 2 not in the one-line form naming the file: {last[:300]!r}"

@@ -102,14 +102,14 @@ def test_break_with_a_malformed_condition_names_the_column(tmp_path: Path) -> No
     out = msidbg("run", BUG, "--headless", "--break", spec)
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1
-    assert out.stderr.rstrip() == (f"msidbg: --break: column {len(spec) + 1} of '{spec}': found the end of the "
+    assert out.stderr.rstrip() == (f"msidbg: run: argument --break: column {len(spec) + 1} of '{spec}': found the end of the "
                                    "expression (expected ']')")
 
 
 def test_break_with_an_unknown_world_name_is_refused_naming_the_column() -> None:
     out = msidbg("run", BUG, "--headless", "--break", "watch nosuch.path")
     assert out.returncode == 2 and out.stderr.count("\n") == 1
-    assert out.stderr.startswith("msidbg: --break: column 7 of 'watch nosuch.path': unknown name 'nosuch' (expected ")
+    assert out.stderr.startswith("msidbg: run: argument --break: column 7 of 'watch nosuch.path': unknown name 'nosuch' (expected ")
 
 
 def test_break_forms_stop_the_headless_run(tmp_path: Path) -> None:

@@ -119,12 +119,12 @@ def test_break_caret_is_three_lines_on_a_terminal_and_one_line_otherwise(capsys:
 
     spec = 'if event.kind == "msix.write" and'
     err = one_line(msidbg("run", BUG, "--headless", "--break", spec))
-    assert err.startswith(f"msidbg: --break: column {len(spec) + 1} of '{spec}': found the end of the expression "
+    assert err.startswith(f"msidbg: run: argument --break: column {len(spec) + 1} of '{spec}': found the end of the expression "
                           "(expected a value") and err.endswith(")")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert cli.main(["run", BUG, "--headless", "--break", spec]) == 2
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].startswith(f"msidbg: --break: column {len(spec) + 1}: found the end of the expression (expected "
+    assert lines[0].startswith(f"msidbg: run: argument --break: column {len(spec) + 1}: found the end of the expression (expected "
                                "a value") and lines[1] == f"    {spec}"
     assert lines[2] == " " * (4 + len(spec)) + "^" and len(lines) == 3
     assert cli.main(["run", BUG, "--json", "--break", spec]) == 2  # a --json run: one line even on a terminal
@@ -211,7 +211,7 @@ def test_save_refuses_a_device_fifo_or_directory_and_leaves_it(tmp_path: Path, s
         after = os.stat(target)
         assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
     err = one_line(msidbg("run", BUG, "--headless", "--save", "/dev/null"))
-    assert err.startswith("msidbg: /dev/null: cannot write: not a regular file")
+    assert err.startswith("msidbg: /dev/null: run: argument --save: cannot write: not a regular file")
 
 
 def test_save_follows_a_symlink_and_keeps_mode_and_owner(tmp_path: Path, session: Session) -> None:

@@ -122,7 +122,7 @@ def test_bad_input_is_an_error_before_any_run(tmp_path: Path) -> None:
     with pytest.raises(MsidbgError, match="--until") as bad:
         explore(PIRQ, until=["no-such-breakpoint"], jobs=1)
     # one line for a script, the caret's column as --break gives it (no escaped newline)
-    assert bad.value.oneline().startswith("msidbg: --until: column 1 of 'no-such-breakpoint': unknown breakpoint")
+    assert bad.value.oneline().startswith("msidbg: explore: argument --until: column 1 of 'no-such-breakpoint': unknown breakpoint")
     assert "\\n" not in bad.value.oneline()
     with pytest.raises(MsidbgError, match="--strategy"):
         explore(PIRQ, strategy="ordered", jobs=1)

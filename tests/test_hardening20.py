@@ -127,11 +127,11 @@ def test_a_negative_key_into_a_map_keyed_by_number_is_refused(scn: str, snap: st
     key = path[len(shown):path.index("]", len(shown)) + 1]
     says = f"{shown} {NEG_KEY.replace('[-1]', key)}"
     code, _, err = cli("run", scn, "--headless", "--break", f"watch {path}")
-    assert code == 2 and err == f"msidbg: --break: column {len(shown) + 7} of 'watch {path}': {says}\n", err
+    assert code == 2 and err == f"msidbg: run: argument --break: column {len(shown) + 7} of 'watch {path}': {says}\n", err
     for source in (scn, snap):
         code, out, err = cli("why", "--path", path, source)
         assert (code, out) == (2, "") and _one_line(err, source) == (
-            f"msidbg: {source}: --path: column {len(shown) + 1} of {path!r}: {says}"), err
+            f"msidbg: {source}: why: argument --path: column {len(shown) + 1} of {path!r}: {says}"), err
 
 
 def test_a_non_negative_key_into_a_map_keyed_by_number_is_still_a_template() -> None:

@@ -76,7 +76,7 @@ def test_a_watch_path_whose_key_is_of_the_wrong_type_or_missing_is_refused(spec:
     code, out, err = cli("run", SCN, "--headless", "--break", spec)
     assert code == 2 and out == "", err
     line = err.strip()
-    assert err.count("\n") == 1 and line.startswith("msidbg: --break: ") and says in line, err
+    assert err.count("\n") == 1 and line.startswith("msidbg: run: argument --break: ") and says in line, err
 
 
 @pytest.mark.parametrize("spec", ['watch irqs["24"].vector', "watch irqs[24].vector", 'watch devices["eth0"].msix',

@@ -203,7 +203,7 @@ def test_a_bad_break_spec_is_the_contracts_one_line_form(spec: str) -> None:
 
     code, out, err = cli("run", SCN, "--headless", "--break", spec)
     assert (code, out) == (2, "") and err.count("\n") == 1, err
-    m = re.fullmatch(r"msidbg: --break: " + FORM, err.rstrip("\n"))
+    m = re.fullmatch(r"msidbg: run: argument --break: " + FORM, err.rstrip("\n"))
     assert m, err
     assert " at column " not in err and ", found " not in err, err
 
@@ -220,11 +220,11 @@ def test_the_same_form_for_a_file_why_path_why_break_and_until(tmp_path: Path, s
     assert code == 2 and re.fullmatch(rf"msidbg: {re.escape(str(f))}:\d+: breakpoints\[0\]: " + FORM, err.rstrip()), err
     path = spec.split(" ", 1)[1]
     code, _, err = cli("why", SCN, "--path", path)
-    assert code == 2 and re.fullmatch(rf"msidbg: {re.escape(SCN)}: --path: " + FORM, err.rstrip()), err
+    assert code == 2 and re.fullmatch(rf"msidbg: {re.escape(SCN)}: why: argument --path: " + FORM, err.rstrip()), err
     code, _, err = cli("why", SCN, "--break", spec)
-    assert code == 2 and re.fullmatch(rf"msidbg: {re.escape(SCN)}: --break: " + FORM, err.rstrip()), err
+    assert code == 2 and re.fullmatch(rf"msidbg: {re.escape(SCN)}: why: argument --break: " + FORM, err.rstrip()), err
     code, _, err = cli("explore", SCN, "--runs", "1", "--jobs", "1", "--until", spec)
-    assert code == 2 and re.fullmatch(r"msidbg: --until: " + FORM, err.rstrip()), err
+    assert code == 2 and re.fullmatch(r"msidbg: explore: argument --until: " + FORM, err.rstrip()), err
 
 
 def test_a_person_gets_the_column_the_spec_and_a_caret(monkeypatch: pytest.MonkeyPatch,
@@ -236,5 +236,5 @@ def test_a_person_gets_the_column_the_spec_and_a_caret(monkeypatch: pytest.Monke
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert climod.main(["run", SCN, "--headless", "--break", "if foo.bar =="]) == 2
     lines = capsys.readouterr().err.splitlines()
-    assert lines == ["msidbg: --break: column 14: found the end of the expression (expected a value: a number, a "
+    assert lines == ["msidbg: run: argument --break: column 14: found the end of the expression (expected a value: a number, a "
                      "string, a path such as cpu[1].irr, or event.<field>)", "    if foo.bar ==", " " * 17 + "^"]

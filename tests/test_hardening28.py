@@ -82,8 +82,8 @@ def test_arithmetic_is_refused_by_name(spec: str, col: int, op: str) -> None:
     (==, and, or, ...) or the end)'. The language has no arithmetic (docs/debugger.md): the message says so."""
     code, out, err = cli("run", SCN, "--headless", "--break", spec)
     assert (code, out) == (2, "")
-    line = _one_line(err, "--break")
-    assert line.startswith(f"msidbg: --break: column {col} of '{spec}': '{op}' {ARITH}"), line
+    line = _one_line(err, "run: argument --break")
+    assert line.startswith(f"msidbg: run: argument --break: column {col} of '{spec}': '{op}' {ARITH}"), line
 
 
 @pytest.mark.parametrize("spec", ["if -1 == -1", "if event.dev == none and -(1) == -1", "watch devices.eth0.msix",

@@ -44,7 +44,7 @@ def test_save_failing_is_still_checked_before_any_run(tmp_path: Path) -> None:
                       (tmp_path / "afile" / ".." / "x", "cannot create the folder:")):
         code, out, err = cli("explore", FIXED, "--runs", "1", "--jobs", "1", "--save-failing", str(bad))
         assert (code, out) == (2, ""), err
-        assert err.startswith(f"msidbg: {bad}: --save-failing: {says}") and err.count("\n") == 1, err
+        assert err.startswith(f"msidbg: {bad}: explore: argument --save-failing: {says}") and err.count("\n") == 1, err
         assert err.rstrip().endswith("(expected a folder for the snapshots, or a new name in an existing folder)")
     assert os.listdir(tmp_path) == ["afile"]
 

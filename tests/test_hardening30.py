@@ -133,7 +133,8 @@ def test_no_text_or_trace_output_replaces_a_snapshot(writer: tuple[str, ...], tm
     target.write_bytes(original)
     code, out, err = cli(*writer, str(target))
     assert (code, out) == (2, ""), err
-    assert err == (f"msidbg: {target}: cannot write: it is a msidbg snapshot: not replaced (expected a new file "
+    option = "--perfetto" if writer[0] == "export" else "-o/--output"
+    assert err == (f"msidbg: {target}: {writer[0]}: argument {option}: cannot write: it is a msidbg snapshot: not replaced (expected a new file "
                    "name, or a file that is no snapshot: only run --save replaces a snapshot)\n")
     assert target.read_bytes() == original and os.listdir(tmp_path) == ["bug2.msgpack"]
 
@@ -177,7 +178,7 @@ def test_save_failing_names_the_part_of_its_path_that_is_missing(tmp_path: Path)
                         (tmp_path / "a" / "b" / "bugs", f"{tmp_path / 'a'} does not exist")):
         code, out, err = cli("explore", FIXED, "--runs", "1", "--jobs", "1", "--save-failing", str(given))
         assert (code, out) == (2, "")
-        assert err == (f"msidbg: {given}: --save-failing: cannot create the folder: {says} (expected a folder for the "
+        assert err == (f"msidbg: {given}: explore: argument --save-failing: cannot create the folder: {says} (expected a folder for the "
                        "snapshots, or a new name in an existing folder)\n")
     assert os.listdir(tmp_path) == ["afile"]
 
@@ -311,7 +312,7 @@ def test_no_session_arms_more_breakpoints_or_bookmarks_than_a_snapshot_holds(tmp
     assert (MAX_ARMED, MAX_MARKS) == (snapformat.MAX_BREAKPOINTS, snapformat.MAX_BOOKMARKS)
     code, out, err = cli("run", SCN, "--headless", *["--break", "irq-lost"] * 300, "--save", str(tmp_path / "b.msgpack"))
     assert (code, out, os.listdir(tmp_path)) == (2, "", [])
-    assert err == ("msidbg: --break: too many breakpoints: 256 are armed (expected at most 256, what a snapshot holds: "
+    assert err == ("msidbg: run: argument --break: too many breakpoints: 256 are armed (expected at most 256, what a snapshot holds: "
                    "remove one first)\n")
     s = Session.from_scenario(SCN)
     while len(s.breakpoints) < MAX_ARMED:

@@ -302,11 +302,11 @@ def test_replay_scenario_says_what_a_run_of_an_old_snapshots_yaml_will_refuse(tm
 # --- hunt: digits other than 0-9 in conditions, paths and the event filter -----------------------------------
 @pytest.mark.parametrize(("args", "says"), [
     (("run", SCN, "--headless", "--break", "if cpu[١].online == 0"),
-     "--break: column 8 of 'if cpu[١].online == 0': '١' (U+0661) is not a digit 0-9"),
+     "run: argument --break: column 8 of 'if cpu[١].online == 0': '١' (U+0661) is not a digit 0-9"),
     (("run", SCN, "--headless", "--break", "watch devices.eth0.msix.table[٠].data"),
-     "--break: column 31 of 'watch devices.eth0.msix.table[٠].data': '٠' (U+0660) is not a digit 0-9"),
+     "run: argument --break: column 31 of 'watch devices.eth0.msix.table[٠].data': '٠' (U+0660) is not a digit 0-9"),
     (("why", SCN, "--path", "irqs[٢٤].vector"),
-     f"{SCN}: --path: column 6 of 'irqs[٢٤].vector': '٢' (U+0662) is not a digit 0-9"),
+     f"{SCN}: why: argument --path: column 6 of 'irqs[٢٤].vector': '٢' (U+0662) is not a digit 0-9"),
 ])
 def test_a_digit_other_than_0_9_in_a_condition_or_path_is_refused_at_its_column(args: tuple[str, ...],
                                                                                   says: str) -> None:

@@ -78,7 +78,7 @@ def test_scenario_breakpoints_are_checked_against_the_world_at_event_0() -> None
 def test_break_option_is_refused_naming_the_segment_and_its_column() -> None:
     out = msidbg("run", BUG, "--headless", "--break", "watch devices.eth9.msix")
     assert out.returncode == 2
-    assert out.stderr.strip() == ("msidbg: --break: column 15 of 'watch devices.eth9.msix': devices has no device "
+    assert out.stderr.strip() == ("msidbg: run: argument --break: column 15 of 'watch devices.eth9.msix': devices has no device "
                                   "'eth9' (expected one of: eth0; did you mean 'eth0'?)")
 
 

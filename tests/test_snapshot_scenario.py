@@ -54,7 +54,8 @@ def test_the_extracted_yaml_is_the_stored_text_and_reruns_to_the_same_event_log(
     code, stdout, _ = cli("replay", str(path), "--scenario", "--json")
     doc = json.loads(stdout)
     assert doc == {"scenario": path.stem + ".yaml", "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
-                   "text": rec.scenario_text, "seed": rec.seed, "rerun": [], "plan": None, "model": MODEL}
+                   "text": rec.scenario_text, "seed": rec.seed, "rerun": [], "plan": None, "model": MODEL,
+                   "refused": None}
 
 
 def test_a_run_with_another_seed_and_schedule_says_which_options_rerun_it(tmp_path: Path) -> None:
@@ -134,7 +135,7 @@ def test_a_hostile_scenario_inside_the_snapshot_is_one_line_exit_2_and_writes_no
 def test_bad_output_paths_fail_before_the_snapshot_is_read(tmp_path: Path) -> None:
     _, path = _saved(tmp_path)
     code, _, err = cli("replay", str(path), "--scenario", "-o", str(tmp_path / "no" / "such" / "dir.yaml"))
-    assert code == 2 and err == (f"msidbg: {tmp_path}/no/such/dir.yaml: cannot write: No such file or directory "
+    assert code == 2 and err == (f"msidbg: {tmp_path}/no/such/dir.yaml: replay: argument -o/--output: cannot write: No such file or directory "
                                  "(expected a path in an existing directory)\n")
     code, _, err = cli("replay", str(tmp_path / "missing.msgpack"), "--scenario", "-o", str(tmp_path))
     assert code == 2 and "cannot write: not a regular file" in err
@@ -167,7 +168,8 @@ def test_the_output_is_never_the_snapshot_itself(tmp_path: Path) -> None:
     link.symlink_to(path)
     for out in (path, link):
         code, _, err = cli("replay", str(path), "--scenario", "-o", str(out))
-        assert code == 2 and err == (f"msidbg: {out}: cannot write: it is the input file {path} (expected another "
+        assert code == 2 and err == (f"msidbg: {out}: replay: argument -o/--output: cannot write: it is the input "
+                                     f"file {path} (expected another "
                                      "path: writing would replace it)\n")
         code, _, err = cli("report", str(path), "-o", str(out))
         assert code == 2 and "it is the input file" in err
@@ -198,7 +200,9 @@ def test_no_command_writes_over_its_input_file(tmp_path: Path) -> None:
     text = scn.read_text()
     for args in (("run", str(scn), "--save", str(scn)), ("export", str(scn), "--perfetto", str(scn))):
         code, _, err = cli(*args)
-        assert code == 2 and err == (f"msidbg: {scn}: cannot write: it is the input file {scn} (expected another "
+        option = "--save" if args[0] == "run" else "--perfetto"
+        assert code == 2 and err == (f"msidbg: {scn}: {args[0]}: argument {option}: cannot write: it is the input "
+                                     f"file {scn} (expected another "
                                      "path: writing would replace it)\n"), args
     s = Session.from_scenario(str(scn))
     s.step()

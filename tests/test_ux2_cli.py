@@ -122,7 +122,7 @@ def test_why_errors_speak_as_the_user_typed() -> None:
     code, _, err = at_terminal("why", snap, "--path", "cpu[99].irr")
     assert code == 2 and "cpu has 2 entries, no [99] (expected an index 0..1)" in err, err
     code, _, err = at_terminal("why", snap, "--hit", "5")
-    assert code == 2 and err.strip() == f"msidbg: {snap}: --hit 5: the run has 1 armed breakpoint hit (expected 0..0)"
+    assert code == 2 and err.strip() == f"msidbg: {snap}: why: argument --hit: no hit 5: the run has 1 armed breakpoint hit (expected 0..0)"
 
 
 def test_an_option_value_starting_with_a_dash_is_told_how_to_write_it() -> None:

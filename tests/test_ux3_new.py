@@ -79,7 +79,7 @@ def test_lspci_from_standard_input(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     (["--lspci", "-"], Pipe(b"", tty=True), "msidbg: stdin: standard input is a terminal (expected lspci -vv "
                                              "text piped in"),
     (["--lspci", "-"], Pipe(b"hello\n"), "msidbg: stdin: no function with an MSI or MSI-X capability"),
-    (["--lspci", "-", "--dmesg", "-"], Pipe(b""), "msidbg: '-' (standard input) given for more than one input"),
+    (["--lspci", "-", "--dmesg", "-"], Pipe(b""), "msidbg: new: argument --dmesg: '-' (standard input) given to --lspci and --dmesg: one stream cannot be both"),
 ])
 def test_standard_input_errors_are_one_line(args: list[str], stdin: Pipe, says: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:

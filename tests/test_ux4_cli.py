@@ -22,7 +22,7 @@ def test_no_verify_with_a_scenario_is_refused_not_ignored(tmp_path: Path, cmd: t
     assert code == 2 and out == "" and not out_file.exists()
     err = err.strip()
     assert "\n" not in err and "Traceback" not in err, err
-    assert err.startswith(f"msidbg: {BUG}: --no-verify: only for a snapshot"), err
+    assert err.startswith(f"msidbg: {BUG}: {cmd[0]}: argument --no-verify: only for a snapshot"), err
     assert "scenario" in err
 
 

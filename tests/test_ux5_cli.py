@@ -54,7 +54,7 @@ def test_run_save_never_replaces_a_scenario_or_other_file_that_is_not_a_snapshot
         before = target.read_bytes()
         code, out, err = cli("run", str(hotplug), "--headless", "--save", str(target))
         assert code == 2 and out == "" and target.read_bytes() == before
-        assert err == (f"msidbg: {target}: cannot write: it exists and is not a msidbg snapshot: not replaced "
+        assert err == (f"msidbg: {target}: run: argument --save: cannot write: it exists and is not a msidbg snapshot: not replaced "
                        "(expected a new file name, or a snapshot to replace)\n")
     snap, empty = tmp_path / "s.msgpack", tmp_path / "empty.msgpack"
     empty.write_bytes(b"")

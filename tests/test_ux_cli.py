@@ -50,7 +50,7 @@ def test_open_without_a_terminal_on_a_good_snapshot_says_it_needs_one(no_termina
 
 def test_run_without_a_terminal_tells_a_bad_break_spec_first(no_terminal: None) -> None:
     code, _, err = cli("run", BUG, "--break", "if foo ==")
-    assert code == 2 and "needs a terminal" not in err and err.startswith("msidbg: --break: column 10 of 'if foo ==': found the end of the expression (expected a value"), err
+    assert code == 2 and "needs a terminal" not in err and err.startswith("msidbg: run: argument --break: column 10 of 'if foo ==': found the end of the expression (expected a value"), err
 
 
 def test_a_file_that_is_no_msgpack_map_is_not_a_snapshot(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_open_of_a_copied_good_snapshot_still_reaches_the_terminal_check(no_term
 def test_an_index_beyond_the_runs_cpus_or_table_is_refused_when_armed(spec: str, message: str) -> None:
     """'watch cpu[9].irr' on a 2-CPU scenario was armed and could never fire (a missing path is none)."""
     code, out, err = cli("run", BUG, "--headless", "--break", spec)
-    assert code == 2 and out == "" and err.strip() == f"msidbg: --break: {message.format(spec=spec)}", err
+    assert code == 2 and out == "" and err.strip() == f"msidbg: run: argument --break: {message.format(spec=spec)}", err
 
 
 def test_why_of_a_cpu_the_run_does_not_have_is_an_error_not_an_untracked_none() -> None:
@@ -204,7 +204,7 @@ def test_explore_names_a_bad_breakpoint_of_the_file_by_its_line(tmp_path: Path, 
     assert code == 2 and out == ""
     assert one_line(err, f"{f}:{line}").startswith(f"msidbg: {f}:{line}: breakpoints[1]: {said}"), err
     code, out, err = cli("explore", BUG, "--runs", "2", "--until", "watch cpu[3].irr")
-    assert code == 2 and err.startswith("msidbg: --until: column 10 of 'watch cpu[3].irr': cpu has 2 entries, "
+    assert code == 2 and err.startswith("msidbg: explore: argument --until: column 10 of 'watch cpu[3].irr': cpu has 2 entries, "
                                                   "no [3]"), err
 
 

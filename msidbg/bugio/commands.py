@@ -95,7 +95,7 @@ def register(sub: Any) -> dict[str, Handler]:
     return {"new": _new, "schema": _schema, "report": _report, "export": _export, "serve": _serve}
 
 
-def _write(path: str, text: str, force: bool) -> None:
+def _write(path: str, text: str, force: bool, option: str = "-o/--output") -> None:
     """``-`` is stdout; a file is written atomically, an existing one that is not empty only
     with ``force``."""
     if path == "-":
@@ -106,8 +106,8 @@ def _write(path: str, text: str, force: bool) -> None:
 
     try:
         write_atomic(path, text.encode("utf-8"), force)
-    except FileProblem as e:
-        raise MsidbgError(e.message, path) from None
+    except FileProblem as e:   # the file, the subcommand and the option (hardening32)
+        raise MsidbgError(e.message, path, option=option) from None
 
 
 def _stdout_alias(args: argparse.Namespace) -> None:
@@ -179,7 +179,7 @@ def _no_force_without_file(args: argparse.Namespace, cmd: str, what: str) -> Non
                                f"(see 'msidbg {cmd} --help')")
 
 
-def _check_output(out: str, source: str | None, force: bool) -> None:
+def _check_output(out: str, source: str | None, force: bool, option: str = "-o/--output") -> None:
     """A bad output path fails before the work, the input file is never one, nor a msidbg
     snapshot, and (unless ``force``) neither is a file that is not empty (MsidbgError)."""
     from msidbg.errors import MsidbgError
@@ -193,7 +193,7 @@ def _check_output(out: str, source: str | None, force: bool) -> None:
         if not force:
             check_new(out)
     except FileProblem as e:
-        raise MsidbgError(e.message, out) from None
+        raise MsidbgError(e.message, out, option=option) from None
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -221,7 +221,7 @@ def _export_run(args: argparse.Namespace, cut: list[tuple[int, int]]) -> tuple[i
     from msidbg.debugger import Session
     from msidbg.debugger.headless import forward_capped
 
-    _check_output(args.perfetto, args.file, args.force)
+    _check_output(args.perfetto, args.file, args.force, "--perfetto")
     mark = None
     if is_snapshot_source(args.file):
         if args.seed is not None:

@@ -16,30 +16,30 @@ from dataclasses import dataclass, field
 
 from msidbg.bugio.textin import Line
 
-_PREFIX = re.compile(r"^(?:\w+\s*:\s*\w+\s*:\s*)?(?:<\d+>)?(?:\[\s*\d+\.\d+\]\s*)?")
-_LINUX = re.compile(r"Linux version (?P<rel>(?P<ver>\d+\.\d+(?:\.\d+)?)\S*)")
+_PREFIX = re.compile(r"^(?:\w+\s*:\s*\w+\s*:\s*)?(?:<[0-9]+>)?(?:\[\s*[0-9]+\.[0-9]+\]\s*)?")
+_LINUX = re.compile(r"Linux version (?P<rel>(?P<ver>[0-9]+\.[0-9]+(?:\.[0-9]+)?)\S*)")
 #: the upstream stable release a distro kernel is based on, as Ubuntu and Debian print it at the
 #: end of the banner: "(Ubuntu 5.15.0-1019.23-aws 5.15.39)", "Debian 6.1.76-1 (2024-02-01)"
-_DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>\d+\.\d+\.\d+)(?:-[\w.+~]*)?\)|Debian (?P<debian>\d+\.\d+\.\d+)-\S+ \(\d{4}-\d\d-\d\d\)")
+_DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>[0-9]+\.[0-9]+\.[0-9]+)(?:-[\w.+~]*)?\)|Debian (?P<debian>[0-9]+\.[0-9]+\.[0-9]+)-\S+ \([0-9]{4}-[0-9][0-9]-[0-9][0-9]\)")
 #: what follows the release number in an upstream or self-built kernel: nothing, -rcN, a
 #: CONFIG_LOCALVERSION_AUTO "+" / "-gHASH", or a short local name ("-amd64" is Debian's, whose
 #: banner names its base): anything else is a vendor's build number
-_VENDOR_BUILD = re.compile(r"(?:-rc\d+)?(?:-\d+-g[0-9a-f]{7,40}|-g[0-9a-f]{7,40})?(?:-dirty)?\+?|-[a-z][a-z0-9_]*", re.ASCII)
+_VENDOR_BUILD = re.compile(r"(?:-rc[0-9]+)?(?:-[0-9]+-g[0-9a-f]{7,40}|-g[0-9a-f]{7,40})?(?:-dirty)?\+?|-[a-z][a-z0-9_]*", re.ASCII)
 _HYPERVISOR = re.compile(r"Hypervisor detected: (?P<what>.+)")
-_XEN_VERSION = re.compile(r"Xen version:? (?P<ver>\d+\.\d+)")
-_DMI_XEN = re.compile(r"DMI: Xen HVM domU, BIOS (?P<ver>\d+\.\d+)")
+_XEN_VERSION = re.compile(r"Xen version:? (?P<ver>[0-9]+\.[0-9]+)")
+_DMI_XEN = re.compile(r"DMI: Xen HVM domU, BIOS (?P<ver>[0-9]+\.[0-9]+)")
 _DMI = re.compile(r"DMI: (?P<what>.+)")
-_SMP = re.compile(r"smp: Brought up \d+ nodes?, (?P<n>\d+) CPUs?|smpboot: Allowing (?P<m>\d+) CPUs")
+_SMP = re.compile(r"smp: Brought up [0-9]+ nodes?, (?P<n>[0-9]+) CPUs?|smpboot: Allowing (?P<m>[0-9]+) CPUs")
 #: ``netdev_info`` (``igb 0000:00:03.0 eth0: ...``) or a ``dev_info`` that starts with the
 #: netdev's name, as igb, ixgbe and e1000e print their probe lines (``igb 0000:00:03.0: eth0: ...``)
 _NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])"
-                     r"(?: (?P<name>[a-z][a-zA-Z0-9_]*\d+)|: (?P<name2>(?:eth|en|wl|ib|em|p\d)[a-zA-Z0-9_]*\d+)): ")
-_NVME = re.compile(r"nvme (?P<name>nvme\d+): pci function (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])")
+                     r"(?: (?P<name>[a-z][a-zA-Z0-9_]*[0-9]+)|: (?P<name2>(?:eth|en|wl|ib|em|p[0-9])[a-zA-Z0-9_]*[0-9]+)): ")
+_NVME = re.compile(r"nvme (?P<name>nvme[0-9]+): pci function (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])")
 _DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): ")
 #: acpi_pci_irq_enable (drivers/acpi/pci_irq.c): "PCI INT %c%s -> GSI %u (%s, %s) -> IRQ %d" after the
 #: function's dev_printk prefix (dev_info before 3.x, dev_dbg since)
 _PCI_INT = re.compile(r"(?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): PCI INT (?P<pin>[A-D])\b[^>]{0,40}"
-                      r"-> GSI (?P<gsi>\d{1,10})", re.ASCII)
+                      r"-> GSI (?P<gsi>[0-9]{1,10})", re.ASCII)
 _RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)
 _APIC = re.compile(r"(?:Switched|Setting) APIC routing to:? (?P<name>physical flat|physical x2apic|cluster x2apic|flat)\b")
 _ABI = re.compile(r"Using (?P<abi>FIFO-based|2-level) ABI")
@@ -78,15 +78,15 @@ MAX_CYCLES = 4
 #: its interrupt never came), __report_bad_irq's "irq %d: nobody cared" (kernel/irq/spurious.c)
 #: and a driver failing to get its vectors
 SYMPTOMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?P<fn>\w+): (?P<cpu>\d{1,4})\.(?P<vec>\d{1,3}) No irq handler for vector"),
+    (re.compile(r"(?P<fn>\w+): (?P<cpu>[0-9]{1,4})\.(?P<vec>[0-9]{1,3}) No irq handler for vector"),
      "CPU{cpu} took vector {vec:#04x} with no irq behind it (irq-spurious)"),
-    (re.compile(r"CPU(?P<cpu>\d{1,4}): No irq handler for vector (?P<hex>[0-9a-f]{2})"),
+    (re.compile(r"CPU(?P<cpu>[0-9]{1,4}): No irq handler for vector (?P<hex>[0-9a-f]{2})"),
      "Xen: CPU{cpu} took vector 0x{hex} with no irq behind it (irq-spurious, on Xen's side)"),
-    (re.compile(r"(?P<dev>nvme\d+): I/O .{1,40} timeout, completion polled"),
+    (re.compile(r"(?P<dev>nvme[0-9]+): I/O .{1,40} timeout, completion polled"),
      "{dev}: a completion whose interrupt never came (irq-lost)"),
-    (re.compile(r"irq (?P<irq>\d+): nobody cared"),
+    (re.compile(r"irq (?P<irq>[0-9]+): nobody cared"),
      "irq {irq}: every handler said not mine (irq-spurious)"),
-    (re.compile(r"Disabling IRQ #(?P<irq>\d{1,10})"),
+    (re.compile(r"Disabling IRQ #(?P<irq>[0-9]{1,10})"),
      "irq {irq} disabled by note_interrupt: its handlers now run only from poll_spurious_irqs (irq-lost)"),
     (re.compile(r"(?:[Ff]ailed to (?:allocate|enable|get) MSI-?X?|MSI-?X? (?:allocation|enable) failed|"
                 r"request_irq failed)"),

@@ -46,9 +46,9 @@ _NAMED_HEADER = re.compile(r"(?P<cls>[A-Za-z][\w ()/-]{1,48}?)(?:\s+\[(?P<code>[
 #: the Command register then is the stub's, not the guest driver's
 STUB_DRIVERS = frozenset(("pciback", "xen-pciback", "vfio-pci", "pci-stub"))
 _PROG_IF = re.compile(r"\(prog-if (?P<pi>[0-9a-fA-F]{2})(?: \[(?P<name>[^\]]*)\])?\)")
-_CAP = re.compile(r"Capabilities:\s*(?:\[(?P<off>[0-9a-fA-F]+)(?:\s+v\d+)?\]\s*)?(?P<body>.*)")
-_MSIX = re.compile(r"MSI-X:\s*Enable(?P<en>[+-])\s+Count=(?P<n>\d{1,6})\s+Masked(?P<mask>[+-])")
-_MSI = re.compile(r"MSI:\s*Enable(?P<en>[+-])\s+Count=(?P<on>\d{1,3})/(?P<cap>\d{1,3})\s+"
+_CAP = re.compile(r"Capabilities:\s*(?:\[(?P<off>[0-9a-fA-F]+)(?:\s+v[0-9]+)?\]\s*)?(?P<body>.*)")
+_MSIX = re.compile(r"MSI-X:\s*Enable(?P<en>[+-])\s+Count=(?P<n>[0-9]{1,6})\s+Masked(?P<mask>[+-])")
+_MSI = re.compile(r"MSI:\s*Enable(?P<en>[+-])\s+Count=(?P<on>[0-9]{1,3})/(?P<cap>[0-9]{1,3})\s+"
                   r"Maskable(?P<pvm>[+-])\s+64bit(?P<a64>[+-])")
 _DRIVER = re.compile(r"Kernel driver in use:\s*(?P<drv>\S+)")
 #: the Command register's bits as ``show_verbose`` prints them (pciutils/pciutils lspci.c, with -vv):
@@ -59,7 +59,7 @@ _CAP_DETAIL = re.compile(r"(Address|Masking|Vector table|PBA):")
 #: the Interrupt Pin and Line as ``show_verbose`` prints them with -vv (pciutils lspci.c):
 #: ``Interrupt: pin A routed to IRQ 16`` (pin ``?`` when the Interrupt Pin register is 0). The IRQ is
 #: the kernel's pci_dev->irq (sysfs ``irq``): the GSI's irq, or the first MSI irq while MSI is enabled
-_INTERRUPT = re.compile(r"Interrupt:\s*pin (?P<pin>\S)\s+routed to IRQ (?P<irq>\d{1,10})\b", re.ASCII)
+_INTERRUPT = re.compile(r"Interrupt:\s*pin (?P<pin>\S)\s+routed to IRQ (?P<irq>[0-9]{1,10})\b", re.ASCII)
 #: the Power Management capability's PMCSR as ``cap_pm`` prints it (pciutils ls-caps.c, with -vv) under
 #: ``Capabilities: [40] Power Management version 3``: ``Status: D0 NoSoftRst+ PME-Enable- DSel=0 DScale=0 PME-``
 #: -- the PowerState field (D0..D3; D3 is D3hot: a function in D3cold answers no config read) and

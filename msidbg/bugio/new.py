@@ -72,9 +72,11 @@ class Skeleton:
 
 def build(inp: Inputs) -> str:
     """The skeleton's YAML text; raises MsidbgError (one line) on bad input."""
-    if [inp.lspci, inp.interrupts, inp.dmesg].count(STDIN) > 1:
-        raise MsidbgError("'-' (standard input) given for more than one input (expected it for one of "
-                          "--lspci, --interrupts, --dmesg; the others as files)")
+    given = [o for o, v in (("--lspci", inp.lspci), ("--interrupts", inp.interrupts), ("--dmesg", inp.dmesg))
+             if v == STDIN]
+    if len(given) > 1:   # named as argparse names an option (hardening32: 'msidbg: '-' ...', no subcommand)
+        raise MsidbgError(f"'-' (standard input) given to {' and '.join(given)}: one stream cannot be both (expected it for one of "
+                          "--lspci, --interrupts, --dmesg; the others as files)", option=given[-1], command="new")
     fns = lp.parse(read_lines(inp.lspci, "lspci -vv text"))
     irqs = pi.parse(read_lines(inp.interrupts, "/proc/interrupts text")) if inp.interrupts else None
     msgs = dm.parse(read_lines(inp.dmesg, "dmesg text")) if inp.dmesg else None
@@ -199,7 +201,7 @@ def _intx_probe(head: str, platform: str, bdf: str, pin: str, gsi: int, moves: b
     refused = _refusal(f"{head}\n{dev}{run}")
     if refused is None:
         return None
-    return re.sub(r"^(devices\.d\.intx|run\[\d+\]\.do): ", "", refused)
+    return re.sub(r"^(devices\.d\.intx|run\[[0-9]+\]\.do): ", "", refused)
 
 
 def _intx_refusal(platform: str, irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> str | None:
@@ -648,7 +650,7 @@ class _Writer:
             load_scenario_text("\n".join(self.out + out) + "\n", "probe")
         except MsidbgError as e:
             self.out.append(out[0])
-            why = re.sub(r"^run\[\d+\]\.\w+: ", "", e.message)
+            why = re.sub(r"^run\[[0-9]+\]\.\w+: ", "", e.message)
             self.out.append(f"  #   {went} / {back} not added: this msidbg says {_comment(why)}")
             return
         self.out += out

@@ -147,5 +147,5 @@ def export(s: Session, out: str, max_events: int | None = None, mark: int | None
             w.write(rec)
         write_atomic(out, buf.getvalue(), replace)
     except FileProblem as e:
-        raise MsidbgError(e.message, out) from None
+        raise MsidbgError(e.message, out, option="--perfetto") from None
     return run

@@ -103,7 +103,7 @@ _MD_ALWAYS = frozenset("\\`*[]<>&|~")
 _MD_URL = re.compile(r"(?:https?|ftp)://[^\s<>`\\\x00-\x1f\x7f]+")
 #: what starts a block at the start of a line: a heading, a quote, a list item, a setext underline
 _MD_BLOCK = re.compile(r"#{1,6}(?:\s|$)|[>+=-]")
-_MD_ORDERED = re.compile(r"(\d{1,9})([.)])(?:\s|$)")
+_MD_ORDERED = re.compile(r"([0-9]{1,9})([.)])(?:\s|$)")
 #: what a tracker turns into a reference when a word follows it: GitHub's and GitLab's ``@user``
 #: (a mention: a notification to that user), ``#123`` and ``owner/repo#123`` (a link to, and a
 #: back-reference in, another issue), and GitLab's ``!123`` (merge request), ``$123`` (snippet),
@@ -709,8 +709,8 @@ def open_source(path: str, verify: bool = True, max_events: int | None = None,
     cap cut appends (the cap, the virtual time) to ``cut``."""
     if is_snapshot_source(path):
         if max_events is not None:
-            raise MsidbgError("--max-events: a snapshot is reported at its cursor, never run further (expected "
-                              "a scenario file)", path)
+            raise MsidbgError("a snapshot is reported at its cursor, never run further (expected a scenario file)",
+                              path, option="--max-events")
         s = Session.open(path, verify=verify)
         return s, s.origin
     if not verify:

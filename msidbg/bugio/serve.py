@@ -58,8 +58,8 @@ def check_listen(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as e:
-        raise MsidbgError(f"serve: argument --host: {host!r} is not an address of this machine: {getattr(e, 'strerror', None) or e} "
-                          "(expected e.g. 127.0.0.1, ::1, 0.0.0.0 or a host name)") from None
+        raise MsidbgError(f"{host!r} is not an address of this machine: {getattr(e, 'strerror', None) or e} "
+                          "(expected e.g. 127.0.0.1, ::1, 0.0.0.0 or a host name)", option="--host", command="serve") from None
     family, kind, proto, _, addr = infos[0]
     with socket.socket(family, kind, proto) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the server's own listener
@@ -69,10 +69,10 @@ def check_listen(host: str, port: int) -> None:
             import errno
 
             if e.errno == errno.EADDRNOTAVAIL:
-                raise MsidbgError(f"serve: argument --host: cannot listen on {host!r}: {e.strerror} (expected an address "
-                                  "of this machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
-            raise MsidbgError(f"serve: argument --port: cannot listen on {host}:{port}: {e.strerror or e} (expected a "
-                              "free port)") from None
+                raise MsidbgError(f"cannot listen on {host!r}: {e.strerror} (expected an address "
+                                  "of this machine, e.g. 127.0.0.1 or 0.0.0.0)", option="--host", command="serve") from None
+            raise MsidbgError(f"cannot listen on {host}:{port}: {e.strerror or e} (expected a "
+                              "free port)", option="--port", command="serve") from None
 
 
 def serve(path: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, verify: bool = True) -> None:

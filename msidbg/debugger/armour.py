@@ -159,11 +159,15 @@ def bodies(text: str) -> list[str]:
 def decode_block(body: str, limit: int) -> bytes:
     """The snapshot file in one block's text (between the markers)."""
     if len(body) > MAX_BLOCK_CHARS:
-        raise ArmourError(f"the snapshot block is larger than {MAX_BLOCK_CHARS} characters")
+        raise ArmourError(f"the snapshot block is larger than {MAX_BLOCK_CHARS} characters (expected at most "
+                          f"{MAX_BLOCK_CHARS})")
     m = _BODY.fullmatch(_NOISE.sub("", body))
     if m is None:
-        raise ArmourError("the snapshot block is damaged: expected base64 lines, then "
-                          "'~ sha256:<32 hex> bytes:<n>' (was it edited, or wrapped with hyphens added?)")
+        # (every damage says what was expected, in the contract's form: hardening32's fuzzer found
+        # these four lines without it)
+        raise ArmourError("the snapshot block is damaged: it is not base64 lines and a checksum line (expected "
+                          "base64 lines, then '~ sha256:<32 hex> bytes:<n>'; was it edited, or wrapped with hyphens "
+                          "added?)")
     n = int(m.group("n"))
     if n > limit:
         raise ArmourError(f"the snapshot block claims {n} bytes (expected at most {limit})")
@@ -171,7 +175,8 @@ def decode_block(body: str, limit: int) -> bytes:
     try:
         packed = base64.b64decode(b64 + "=" * (-len(b64) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise ArmourError("the snapshot block is damaged: its base64 does not decode") from None
+        raise ArmourError("the snapshot block is damaged: its base64 does not decode (expected the block as report --inline wrote it: a "
+                          "character may have been changed)") from None
     snap = _inflate(packed, n)
     if len(snap) != n or hashlib.sha256(snap).hexdigest()[:32] != m.group("sha"):
         raise ArmourError(f"the snapshot block is damaged: checksum mismatch (expected {n} bytes with sha256 "
@@ -184,9 +189,11 @@ def _inflate(packed: bytes, n: int) -> bytes:
     try:
         out = d.decompress(packed, n + 1)
     except zlib.error:
-        raise ArmourError("the snapshot block is damaged: not zlib data (a line may be missing)") from None
+        raise ArmourError("the snapshot block is damaged: not zlib data (expected the block as report --inline wrote it: a line may be "
+                          "missing)") from None
     if len(out) > n or not d.eof:
-        raise ArmourError(f"the snapshot block is damaged: its data is not {n} bytes long")
+        raise ArmourError(f"the snapshot block is damaged: its data is not {n} bytes long (expected the {n} bytes "
+                          "its checksum line claims: a line may be missing or repeated)")
     return out
 
 

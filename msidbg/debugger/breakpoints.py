@@ -127,12 +127,16 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None,
                           f"or 'if <condition>', 'watch <path>', 'call <program>'{breakpoint_hint(body)})", spec, lead)
 
 
-def arm(session: Any, specs: Iterable[str], source: str = "--break", file: str | None = None) -> None:
-    """Arm ``specs`` on ``session``; a bad one is a MsidbgError naming ``source`` (with its caret)."""
+def arm(session: Any, specs: Iterable[str], source: str = "--break", file: str | None = None,
+        command: str | None = None) -> None:
+    """Arm ``specs`` on ``session``; a bad one is a MsidbgError naming ``source`` (with its caret):
+    an option (``--break``) as argparse names it, with ``command`` (else the CLI's subcommand)."""
     for spec in specs:
         try:
             session.add_breakpoint(spec)
         except BreakpointError as e:
+            if source.startswith("-"):   # a command-line option: named as argparse names it
+                raise MsidbgError(e.message, file, caret=e.caret, option=source, command=command) from None
             raise MsidbgError(e.message, file, caret=e.caret, field=source) from None
 
 

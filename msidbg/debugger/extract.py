@@ -45,13 +45,16 @@ class ScenarioCopy:
     model: int | None = MODEL
     writer: str = ""
     #: what this msidbg refuses in the text as a file, though the snapshot's run read it (a plain value
-    #: YAML 1.1 and 1.2 read differently, hardening31: ``interrupt_remapping: yes``), with its line
-    refused: str | None = None
+    #: YAML 1.1 and 1.2 read differently, hardening31: ``interrupt_remapping: yes``): (its line or None,
+    #: what is wrong)
+    refused: tuple[int | None, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``--json`` form."""
+        """The ``--json`` form. ``refused``: what a run of the text refuses, ``{"line", "message"}``, or
+        None (hardening32: the text form's note on stderr had no counterpart in the JSON)."""
+        refused = None if self.refused is None else {"line": self.refused[0], "message": self.refused[1]}
         return {"scenario": self.file, "sha256": self.sha256, "text": self.text, "seed": self.seed,
-                "rerun": self.rerun, "plan": self.plan, "model": self.model}
+                "rerun": self.rerun, "plan": self.plan, "model": self.model, "refused": refused}
 
     def notes(self, out: str) -> list[str]:
         """Lines for stderr when the YAML alone does not re-run the snapshot's run (``out``: where
@@ -69,7 +72,9 @@ class ScenarioCopy:
             lines.append(f"note: this run used other options than the file's own; re-run it with: msidbg run {out} "
                          f"{' '.join(self.rerun)}")
         if self.refused:
-            lines.append(f"note: {out}:{self.refused}: the snapshot's run read it as YAML 1.1 does, and a run of "
+            line, message = self.refused
+            where = f"{out}:{line}" if line else out
+            lines.append(f"note: {where}: {message}: the snapshot's run read it as YAML 1.1 does, and a run of "
                          "the YAML refuses it until it is written as expected")
         return lines
 
@@ -93,14 +98,14 @@ def scenario_of(path: str) -> ScenarioCopy:
                         rec.msidbg, _refused(rec.scenario_text))
 
 
-def _refused(text: str) -> str | None:
+def _refused(text: str) -> tuple[int | None, str] | None:
     """What ``msidbg run`` refuses in ``text`` that the snapshot's (lenient) reading took, or None."""
     from msidbg import yamlsafe
 
     try:
         yamlsafe.parse(text)
     except yamlsafe.Invalid as e:
-        return f"{e.line}: {e.message}" if e.line else f" {e.message}"
+        return (e.line or None, e.message)
     return None
 
 
@@ -127,7 +132,7 @@ def check_output(out: str, source: str, force: bool = True) -> None:
         if not force:
             check_new(out)
     except FileProblem as e:
-        raise MsidbgError(e.message, out) from None
+        raise MsidbgError(e.message, out, option="-o/--output") from None
 
 
 def write(copy: ScenarioCopy, out: str | None, stdout: TextIO | None = None, replace: bool = True) -> str | None:
@@ -138,7 +143,7 @@ def write(copy: ScenarioCopy, out: str | None, stdout: TextIO | None = None, rep
         try:
             write_atomic(out, copy.text.encode("utf-8"), replace)
         except FileProblem as e:
-            raise MsidbgError(e.message, out) from None
+            raise MsidbgError(e.message, out, option="-o/--output") from None
         return None
     stream = sys.stdout if stdout is None else stdout
     text, note = copy.text, None

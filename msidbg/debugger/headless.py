@@ -10,7 +10,7 @@ from msidbg.debugger import progress
 from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare, differing, failed_action_line, not_started_line
-from msidbg.errors import MsidbgError
+from msidbg.errors import MsidbgError, SnapshotError
 from msidbg.files import FileProblem, check_new, check_not_input, check_snapshot_target, check_target
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
@@ -57,14 +57,19 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
             else:
                 check_new(save)              # and any file that is not empty, with --no-clobber
         except FileProblem as e:
-            raise MsidbgError(e.message, save) from None
+            raise MsidbgError(e.message, save, option="--save") from None
     # without --save nobody travels back: no history is kept (no checkpoints, no event log)
     s = Session(scn, seed, history=save is not None, schedule=schedule)
     arm(s, extra_breaks)
     cap = DEFAULT_MAX_EVENTS if max_events is None else None
     stop = _loop(s, max_events if cap is None else cap, stop_at_break, progress)
     if save is not None:
-        s.save(save, replace=force)
+        try:
+            s.save(save, replace=force)
+        except SnapshotError as e:   # the write itself: named as the check before the run names it
+            if e.option is None and e.caret is None:
+                raise SnapshotError(e.message, e.file, e.line, option="--save") from None
+            raise
     note = f"stopped at event {stop.event:,}: {s.history_full}" if s.history_full else None
     summary = s.summary(causes)
     if cap is not None and note is None and stop.reason == "limit":

@@ -75,7 +75,12 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 
 class WhatIfError(ValueError):
-    """A target without a symptom to remove (a value, an event that is no hit), or a bad budget."""
+    """A target without a symptom to remove (a value, an event that is no hit), or a bad budget;
+    ``option`` as ``WhyError``'s."""
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(f"{option}: {message}" if option else message)
+        self.message, self.option = message, option
 
 
 @dataclass(frozen=True)
@@ -106,17 +111,17 @@ def parse_budget(text: str) -> Budget:
     m = _BUDGET.fullmatch(text.strip())
     shown = repr(text if len(text) <= 40 else text[:40] + "...")   # 5,000 digits were a 5,000-character line
     if m is None:
-        raise WhatIfError(f"--what-if-budget: {shown} is not a number of runs or of seconds ({expected})")
+        raise WhatIfError(f"{shown} is not a number of runs or of seconds ({expected})", "--what-if-budget")
     n = int(m.group(1))
     if n == 0:
-        raise WhatIfError(f"--what-if-budget: {shown} runs no flipped run ({expected}; for the "
-                          "cause chain alone drop --what-if)")
+        raise WhatIfError(f"{shown} runs no flipped run ({expected}; for the cause chain alone drop --what-if)",
+                          "--what-if-budget")
     if m.group(2):
         if n > MAX_SECONDS:
-            raise WhatIfError(f"--what-if-budget: {shown} is out of range ({expected})")
+            raise WhatIfError(f"{shown} is out of range ({expected})", "--what-if-budget")
         return Budget(MAX_RUNS, float(n))
     if n > MAX_RUNS:
-        raise WhatIfError(f"--what-if-budget: {shown} is out of range ({expected})")
+        raise WhatIfError(f"{shown} is out of range ({expected})", "--what-if-budget")
     return Budget(n, MAX_SECONDS)
 
 
@@ -129,7 +134,7 @@ def budget_arg(text: str) -> str:
     try:
         parse_budget(text)
     except WhatIfError as e:
-        raise ArgumentTypeError(str(e).removeprefix("--what-if-budget: ")) from None
+        raise ArgumentTypeError(e.message) from None
     return text
 
 
@@ -283,8 +288,8 @@ def symptom_of(s: Any, target: Hit | int | str) -> Symptom:
     if isinstance(target, int) and not isinstance(target, bool):
         at = [h for h in s.armed_hits() if h.event == target]
         if not at:
-            raise WhatIfError(f"--what-if: event {target} is no armed breakpoint hit (expected a hit's event, "
-                              "--hit N, or --path actions[N] of a failed action)")
+            raise WhatIfError(f"event {target} is no armed breakpoint hit (expected a hit's event, --hit N, or "
+                              "--path actions[N] of a failed action)", "--what-if")
         target = at[0]
     if isinstance(target, Hit):
         dev = hit_devices(s, [target])[0]
@@ -298,9 +303,9 @@ def symptom_of(s: Any, target: Hit | int | str) -> Symptom:
             r = acts[n].get("result")
             if isinstance(r, int) and not isinstance(r, bool) and r < 0:
                 return Symptom("action", f"action #{n} {acts[n].get('do')} failing ({r})", action=n)
-        raise WhatIfError(f"--what-if: {target!r} is no symptom (expected a hit, or actions[N] of an action "
-                          "that failed)")
-    raise WhatIfError(f"--what-if: {target!r} is no symptom (expected a hit or a failed action)")
+        raise WhatIfError(f"{target!r} is no symptom (expected a hit, or actions[N] of an action that failed)",
+                          "--what-if")
+    raise WhatIfError(f"{target!r} is no symptom (expected a hit or a failed action)", "--what-if")
 
 
 # --- the candidates ----------------------------------------------------------------------------------------

@@ -40,7 +40,13 @@ EOI_SCAN = 20_000
 
 
 class WhyError(ValueError):
-    """A ``why`` target the session cannot explain (a bad path, an event out of range)."""
+    """A ``why`` target the session cannot explain (a bad path, an event out of range). ``option``:
+    the command-line option it is about (``--event``), which ``str()`` names first (the TUI's why
+    screen) and the CLI's one line names as argparse does (``why: argument --event: ...``)."""
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(f"{option}: {message}" if option else message)
+        self.message, self.option = message, option
 
 
 @dataclass

@@ -25,11 +25,11 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
     if snapshot and seed is not None:
         raise seed_of_snapshot(path)
     if max_events is not None and snapshot:
-        raise MsidbgError("--max-events: a snapshot is opened at its cursor, never run further (expected a "
-                          "scenario file)", path)
+        raise MsidbgError("a snapshot is opened at its cursor, never run further (expected a scenario file)",
+                          path, option="--max-events")
     if max_events is not None and (event is not None or at is not None):
-        raise MsidbgError("--max-events: --event and --at stop the run themselves (expected one of them, or "
-                          "--max-events to cut the run to its end)", path)
+        raise MsidbgError("--event and --at stop the run themselves (expected one of them, or --max-events "
+                          "to cut the run to its end)", path, option="--max-events")
     if not snapshot and not verify:
         raise no_verify_of_scenario(path)
     s = Session.open(path, verify=verify) if snapshot else Session.from_scenario(path, seed)
@@ -38,8 +38,8 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
             s.add_breakpoint(spec)
         except BreakpointError as e:
             if e.caret is not None:   # the column and the text say which --break (run's form)
-                raise MsidbgError(e.message, path, caret=e.caret, field="--break") from None
-            raise MsidbgError(f"--break {head(spec)}: {e.message}", path) from None
+                raise MsidbgError(e.message, path, caret=e.caret, option="--break") from None
+            raise MsidbgError(f"{head(spec)}: {e.message}", path, option="--break") from None
     cut = None
     if not snapshot:
         stop = event if event is not None else at
@@ -51,24 +51,26 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
         else:
             s.seek(stop)
             if at is not None and s.cursor < at:   # was: the value at the end, said to be "at event END"
-                raise MsidbgError(f"--at {at}: the run ends at event {s.cursor} (expected 0..{s.cursor})", path)
+                raise MsidbgError(f"no event {at}: the run ends at event {s.cursor} (expected 0..{s.cursor})", path,
+                                  option="--at")
     elif at is not None:
         if at > s.total:
-            raise MsidbgError(f"--at {at}: the snapshot's history ends at event {s.total} (expected 0..{s.total})", path)
+            raise MsidbgError(f"no event {at}: the snapshot's history ends at event {s.total} (expected "
+                              f"0..{s.total})", path, option="--at")
         s.seek(at)
     return s, cut
 
 
 def seed_of_snapshot(path: str) -> MsidbgError:
     """``--seed`` given with a snapshot, whose run is its own: refused rather than ignored."""
-    return MsidbgError("--seed: a snapshot replays its own run with its recorded seed (expected a scenario "
-                       "file; 'msidbg replay --scenario -o FILE.yaml' extracts the snapshot's)", path)
+    return MsidbgError("a snapshot replays its own run with its recorded seed (expected a scenario file; "
+                       "'msidbg replay --scenario -o FILE.yaml' extracts the snapshot's)", path, option="--seed")
 
 
 def no_verify_of_scenario(path: str) -> MsidbgError:
     """``--no-verify`` given with a scenario, which is run, never verified: refused rather than ignored."""
-    return MsidbgError("--no-verify: only for a snapshot, whose recording it skips comparing (expected a "
-                       "snapshot file; a scenario file is run, there is nothing to verify)", path)
+    return MsidbgError("only for a snapshot, whose recording it skips comparing (expected a snapshot file; a "
+                       "scenario file is run, there is nothing to verify)", path, option="--no-verify")
 
 
 def no_recorded_target(path: str) -> None:
@@ -99,16 +101,16 @@ def target_for(s: Session, path: str, hit: int | None = None, event: int | None 
         return path_expr
     if event is not None:
         if event > s.total:
-            raise WhyError(f"--event {event}: the run has {s.total} events (expected 1..{s.total})")
+            raise WhyError(f"no event {event}: the run has {s.total} events (expected 1..{s.total})", "--event")
         return event
     armed = s.armed_hits()
     if hit is not None:
         if hit >= len(armed):    # (named --hit, as --event and --at are: was "no hit 5: ... (0..0)")
             if not armed:
-                raise WhyError(f"--hit {hit}: the run has no armed breakpoint hit (expected a run with one: "
-                               "arm a breakpoint with --break NAME, or ask --event N or --path P)")
+                raise WhyError(f"no hit {hit}: the run has no armed breakpoint hit (expected a run with one: "
+                               "arm a breakpoint with --break NAME, or ask --event N or --path P)", "--hit")
             hits = "armed breakpoint hit" + ("" if len(armed) == 1 else "s")
-            raise WhyError(f"--hit {hit}: the run has {len(armed)} {hits} (expected 0..{len(armed) - 1})")
+            raise WhyError(f"no hit {hit}: the run has {len(armed)} {hits} (expected 0..{len(armed) - 1})", "--hit")
         return armed[hit]
     stop = s.last_stop
     if stop.reason == "breakpoint" and stop.event > 0:

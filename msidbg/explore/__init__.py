@@ -71,8 +71,8 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     name = strategy or (scn.schedule if scn.schedule != "ordered" else "random")
     _check_args(name, runs, depth, window, jobs, time_budget, until_stable, path)
     if shrink_time is not None and not shrink_time > 0:
-        raise MsidbgError(f"explore: argument --shrink-time: {shrink_time} s is not a duration (expected a positive "
-                          "duration)", path)
+        raise MsidbgError(f"{shrink_time} s is not a duration (expected a positive duration)", path,
+                          option="--shrink-time", command="explore")
     if shrink_time is None:
         shrink_time = time_budget
     target = Target(scn, tuple(until), max_events)
@@ -146,7 +146,7 @@ def _check_breakpoints(scn: Any, target: Target) -> None:
     from msidbg.debugger import Session
     from msidbg.debugger.breakpoints import arm
 
-    arm(Session(scn, history=False), target.until, "--until")
+    arm(Session(scn, history=False), target.until, "--until", command="explore")
     target.breakpoints()
 
 
@@ -156,8 +156,8 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
     random), and all of them for a caller of ``explore()``: one line naming the subcommand and the
     option, with what was expected -- as argparse's (hardening31; it was '--depth: ...' alone)."""
     if name not in STRATEGIES or name == "ordered":
-        raise MsidbgError(f"explore: argument --strategy: unknown strategy {name!r} (expected random, pct or delay)",
-                          path)
+        raise MsidbgError(f"unknown strategy {name!r} (expected random, pct or delay)", path, option="--strategy",
+                          command="explore")
     checks = [(runs >= 1, f"--runs: {runs} is out of range (expected at least 1)"),
               (depth is None or 1 <= depth <= 64, f"--depth: {depth} is out of range (expected 1..64)"),
               (depth is None or name != "random", "--depth: the strategy is random, which has no depth "
@@ -170,7 +170,8 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
                "(expected at least 1)")]
     for ok, what in checks:
         if not ok:
-            raise MsidbgError(f"explore: argument {what}", path)
+            option, message = what.split(": ", 1)
+            raise MsidbgError(message, path, option=option, command="explore")
 
 
 _EXPECTED_FOLDER = "(expected a folder for the snapshots, or a new name in an existing folder)"
@@ -183,18 +184,18 @@ def _check_folder(folder: str) -> None:
     It was made at once, and an exploration that found no failure left an empty folder behind."""
     if os.path.lexists(folder):
         if not os.path.isdir(folder):
-            raise MsidbgError(f"--save-failing: not a folder {_EXPECTED_FOLDER}", folder)
+            raise MsidbgError(f"not a folder {_EXPECTED_FOLDER}", folder, option="--save-failing", command="explore")
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise MsidbgError("--save-failing: the folder is not writable (expected a folder you can write to)",
-                              folder)
+            raise MsidbgError("the folder is not writable (expected a folder you can write to)",
+                              folder, option="--save-failing", command="explore")
         return
     parent = os.path.dirname(folder.rstrip(os.sep)) or os.curdir   # as given: 'nodir/..' is the OS's to resolve
     if not os.path.isdir(parent):
-        raise MsidbgError(f"--save-failing: cannot create the folder: {_first_missing(parent)} {_EXPECTED_FOLDER}",
-                          folder)
+        raise MsidbgError(f"cannot create the folder: {_first_missing(parent)} {_EXPECTED_FOLDER}",
+                          folder, option="--save-failing", command="explore")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise MsidbgError(f"--save-failing: cannot create the folder: {parent} is not writable {_EXPECTED_FOLDER}",
-                          folder)
+        raise MsidbgError(f"cannot create the folder: {parent} is not writable {_EXPECTED_FOLDER}",
+                          folder, option="--save-failing", command="explore")
 
 
 def _first_missing(parent: str) -> str:
@@ -219,19 +220,19 @@ def _make_folder(folder: str) -> None:
     folder: File exists'). Checked again: the folder may have changed while the runs ran."""
     expected = _EXPECTED_FOLDER
     if os.path.lexists(folder) and not os.path.isdir(folder):
-        raise MsidbgError(f"--save-failing: not a folder {expected}", folder)
+        raise MsidbgError(f"not a folder {expected}", folder, option="--save-failing", command="explore")
     try:
         os.mkdir(folder)
     except FileExistsError:
         pass
     except FileNotFoundError:
         parent = os.path.dirname(folder.rstrip(os.sep)) or os.curdir
-        raise MsidbgError(f"--save-failing: cannot create the folder: {_first_missing(parent)} {expected}",
-                          folder) from None
+        raise MsidbgError(f"cannot create the folder: {_first_missing(parent)} {expected}",
+                          folder, option="--save-failing", command="explore") from None
     except OSError as e:
-        raise MsidbgError(f"--save-failing: cannot create the folder: {e.strerror or e} {expected}", folder) from None
+        raise MsidbgError(f"cannot create the folder: {e.strerror or e} {expected}", folder, option="--save-failing", command="explore") from None
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise MsidbgError("--save-failing: the folder is not writable (expected a folder you can write to)", folder)
+        raise MsidbgError("the folder is not writable (expected a folder you can write to)", folder, option="--save-failing", command="explore")
 
 
 def _tasks(base: int, sch: Schedule, runs: int) -> Iterator[Task]:

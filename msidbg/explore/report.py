@@ -185,8 +185,8 @@ def snapshot_name(folder: str, scenario: str, group: int, sig: Signature,
         except FileProblem:
             continue
         return path
-    raise MsidbgError("--save-failing: every snapshot name for this failure is taken by files that are not "
-                      "snapshots (expected a folder for the snapshots)", folder)
+    raise MsidbgError("every snapshot name for this failure is taken by files that are not snapshots (expected "
+                      "a folder for the snapshots)", folder, option="--save-failing", command="explore")
 
 
 # --- text ---------------------------------------------------------------------------------------

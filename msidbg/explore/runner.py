@@ -58,7 +58,7 @@ class Target:
             try:
                 out.append(bpmod.parse(spec, i + 1))
             except BreakpointError as e:
-                raise MsidbgError(e.message, caret=e.caret, field="--until") from None
+                raise MsidbgError(e.message, caret=e.caret, option="--until", command="explore") from None
         return out
 
 
