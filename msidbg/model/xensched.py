@@ -692,8 +692,8 @@ def _sched_in_node(eng: Any, p: int, text: str) -> None:
     """Provenance (why31): the xen.sched event of a context switch is the node of the vCPU's schedule-in
     (``xen.sched.since[v]``); an accept of a vector its IRR held before it links it (``Prov.deps``)."""
     P = eng.prov
-    got = P.sched_in.pop(p, None) if P.sched_in else None
-    if got is not None and P.on and eng.fresh:
+    got = P.sched_in.pop(p, None) if P.sched_in and P.on and eng.fresh else None    # (why33: fresh only)
+    if got is not None:
         v, deps = got
         for code, key, w in deps:
             P.dep_writer(code, key, w)

@@ -1308,7 +1308,9 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
         p["descs"] = []
         p["mode"] = None
         p.pop("sysfs", None)    # (before 5.17) free_msi_irqs' sysfs_remove_groups of dev->msi_irq_groups
-        k.eng.prov.sysfs_by.pop(k.eng.prov.dev(loc["dev"]), None)
+        P = k.eng.prov
+        if P.on and k.eng.fresh:    # (why33: a re-executed release -- a step back, why's stack -- keeps the side table)
+            P.sysfs_by.pop(P.dev(loc["dev"]), None)
         k.ret(0)
         return
     loc["i"] = i + 1
