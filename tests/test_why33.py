@@ -68,3 +68,30 @@ def test_s01_step_back_over_the_release_keeps_the_maker() -> None:
     assert s.eng.prov.sysfs_by == {s.eng.prov.dev("nvme0"): 3}
     why = _eexist(_to_end(s))
     assert _chain(why) == S01_CHAIN and why.chain[2].relation == MADE_BY
+
+
+#: a file per side table a later node reads (Prov.task_last / proc_last: select_fallback_rq's placement of a sleeper;
+#: spun: handle_fasteoi_irq's spin on desc->lock; kicks / port_cleared: a remote vCPU's kick after a clear;
+#: dropped_unmask: an unmask a disabled Memory Space dropped; sched_in / tickle: credit's schedule-in nodes)
+WOBBLE = ["heldout_why9/y06-sleeper-fallback-k61.yaml", "heldout_why9/y10-lock-waiter-offline-k61.yaml",
+          "lockq23/i01-intx-ir-remove-behind-flow-k66.yaml", "heldout_xen30/z16-pv-2l-x46-k318-8vcpu-startup-pirq-remote.yaml",
+          "heldout_xen30/z31-hvm-native-x450-qemu450-memoff-guest-move-lost.yaml",
+          "audit25/a02-x480-credit-spinner-yields-past-tickle.yaml"]
+
+
+def test_a_session_going_back_and_forth_records_what_a_straight_run_records() -> None:
+    """Every 1/40 of the run: forward to m, back to m - 2/40, forward to m again (re-executing events from a
+    checkpoint), then on: the provenance records (cold and hot) are the straight run's, record for record."""
+    for name in WOBBLE:
+        a = _to_end(Session.from_scenario(str(HERE / name)))
+        end, pa = a.total, a.eng.prov
+        b = Session.from_scenario(str(HERE / name))
+        k, m = max(3, end // 40), 0
+        while m < end:
+            m = min(end, m + k)
+            b.seek(m)
+            b.seek(max(1, m - 2 * k))
+            b.seek(m)
+        pb = b.eng.prov
+        assert (bytes(pb.rec), len(pb.hot_arr) + len(pb.hot)) == (bytes(pa.rec), len(pa.hot_arr) + len(pa.hot)), name
+        assert len(pa.rec) > 0
