@@ -72,11 +72,12 @@ def test_s01_step_back_over_the_release_keeps_the_maker() -> None:
 
 #: a file per side table a later node reads (Prov.task_last / proc_last: select_fallback_rq's placement of a sleeper;
 #: spun: handle_fasteoi_irq's spin on desc->lock; kicks / port_cleared: a remote vCPU's kick after a clear;
-#: dropped_unmask: an unmask a disabled Memory Space dropped; sched_in / tickle: credit's schedule-in nodes)
+#: dropped_unmask: an unmask a disabled Memory Space dropped; sched_in / tickle: credit's schedule-in nodes; left_on: the
+#: oops of a pci_disable_msix)
 WOBBLE = ["heldout_why9/y06-sleeper-fallback-k61.yaml", "heldout_why9/y10-lock-waiter-offline-k61.yaml",
           "lockq23/i01-intx-ir-remove-behind-flow-k66.yaml", "heldout_xen30/z16-pv-2l-x46-k318-8vcpu-startup-pirq-remote.yaml",
           "heldout_xen30/z31-hvm-native-x450-qemu450-memoff-guest-move-lost.yaml",
-          "audit25/a02-x480-credit-spinner-yields-past-tickle.yaml"]
+          "audit25/a02-x480-credit-spinner-yields-past-tickle.yaml", "heldout32/x03-pv-fifo-x415-k515-unbind-signal-rebind.yaml"]
 
 
 def test_a_session_going_back_and_forth_records_what_a_straight_run_records() -> None:
@@ -95,3 +96,49 @@ def test_a_session_going_back_and_forth_records_what_a_straight_run_records() ->
         pb = b.eng.prov
         assert (bytes(pb.rec), len(pb.hot_arr) + len(pb.hot)) == (bytes(pa.rec), len(pa.hot_arr) + len(pa.hot)), name
         assert len(pa.rec) > 0
+
+
+X03 = str(HERE / "heldout32" / "x03-pv-fifo-x415-k515-unbind-signal-rebind.yaml")
+X22 = str(HERE / "heldout32" / "x22-pv-fifo-x415-k5153-unbind-signal-rebind.yaml")
+LEFT = "MSI-X left enabled: the pci_disable_msix that would clear it (and dev->msix_enabled) stopped in"
+#: the remove's oops in pci_msix_shutdown (5.15.0 .. 5.15.2 on a Xen PV guest), and the boot flag it ignored
+OOPS = [(37, "kernel", "actions[2].error"), (0, "initial", "kernel.ignore_mask")]
+
+
+def test_x03_the_reprobes_einval_links_the_oops_that_left_msix_enabled() -> None:
+    """5.15's __pci_enable_msix_range refuses the second probe (WARN_ON_ONCE(dev->msix_enabled): -EINVAL): the flag
+    pci_msix_shutdown never cleared -- its mask loop oopsed first. The error linked only its own action."""
+    s = Session.from_scenario(X03)
+    s.run()
+    hit = next(h for h in s.hits() if h.name == "probe-failed" and h.event == 45)
+    why = s.why(hit)
+    assert _chain(why) == [(45, "action.done", "actions[4].result"), (43, "kernel", "actions[4].error"), *OOPS]
+    assert why.chain[2].relation == LEFT
+    assert why.chain[2].stack[0] == "pci_disable_msix+shutdown_mask"
+
+
+def test_x03_the_held_signals_link_the_oops_and_xens_mask() -> None:
+    """Both signals after the remove are held in the PBA (MSI-X still enabled: the oops), behind Xen's masks from
+    EVTCHNOP_close (a branch): the chain stopped at those masks and the remove's start."""
+    s = Session.from_scenario(X03)
+    s.run()
+    lost = [h for h in s.hits() if h.name == "irq-lost"]
+    assert [(h.event, h.detail[:11]) for h in lost] == [(47, "n0 vector 0"), (47, "n0 vector 1")]
+    for h, held, mask in zip(lost, (40, 46), (33, 36), strict=True):
+        why = s.why(h)
+        idx = h.detail[10]
+        assert _chain(why) == [(47, "lost", f"acct.n0.lost[{idx}]"), (held, "pba.set", f"devices.n0.msix.pba[{idx}]"),
+                               *OOPS]
+        assert why.chain[2].relation == LEFT
+        assert [(b[0].event, b[0].path) for b in why.chain[1].branches] == [
+            (mask, f"devices.n0.msix.table[{idx}].ctrl")]
+
+
+def test_x22_on_5153_the_remove_completes_and_nothing_is_left_enabled() -> None:
+    """5.15.3 (9c8e9c9681a0): no oops; the signal is lost with MSI-X disabled by the remove (pciback's write)."""
+    s = Session.from_scenario(X22)
+    s.run()
+    assert [h.name for h in s.hits()] == ["irq-lost"]
+    assert _chain(s.why(s.hits()[0])) == [(43, "lost", "acct.n0.lost[0]"), (36, "msix.ctrl", "devices.n0.msix.ctrl"),
+                                          (28, "action.start", "actions[2]")]
+    assert not s.eng.prov.left_on
