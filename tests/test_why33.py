@@ -142,3 +142,60 @@ def test_x22_on_5153_the_remove_completes_and_nothing_is_left_enabled() -> None:
     assert _chain(s.why(s.hits()[0])) == [(43, "lost", "acct.n0.lost[0]"), (36, "msix.ctrl", "devices.n0.msix.ctrl"),
                                           (28, "action.start", "actions[2]")]
     assert not s.eng.prov.left_on
+
+
+W01RL = str(HERE / "heldout_why16" / "w01-boost-ratelimit-3vcpu-x411-rl.yaml")
+
+
+def test_a_shared_pcpus_wakeup_by_qemus_completion_links_the_trapped_access() -> None:
+    """w01 (rl): vCPU0, blocked on its ioreq while vCPU1 blocked too, wakes on idle pCPU0 as QEMU completes the write
+    (qemu.msix_write 'addr_hi unchanged', no node of QEMU's): the schedule-in links the guest's trapped access
+    (cpus[0].ioreq), not nothing (why33; hvm_io_assist's completion is the wake-up)."""
+    s = _to_end(Session.from_scenario(W01RL))
+    assert s.events(19205, 19206)[0].kind == "qemu.msix_write"
+    why = s.why(19205)
+    assert _chain(why)[:2] == [(19205, "xen.sched_in", "xen.sched.since[0]"), (19204, "guest", "cpus[0].ioreq")]
+    assert why.chain[1].relation == "woken by"
+
+
+class _EveryPcpu(set):   # type: ignore[type-arg]
+    """Prov.shared as if every pCPU were shared: every idle wake-up becomes a schedule-in node."""
+
+    def __contains__(self, x: object) -> bool:
+        return True
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def test_one_vcpu_per_pcpu_idle_wakeups_would_add_nothing_to_a_hits_chain(monkeypatch: Any) -> None:
+    """Issue 13's lead: a wake-up onto an idle pCPU is a node only where the pCPU is shared. Recorded everywhere, it
+    changes no hit's chain of a one-vCPU-per-pCPU run (HVM vMSI, HVM event channel, PV upcall): the wake-up is
+    made in the event that set the IRR bit (or the upcall) the accept links itself, and an accept links a
+    schedule-in only when it came after that bit (``Reader.deps``); only nothing ends the run while the
+    vCPU waits. So the record stays where it is (and the interrupt path records nothing more). Checked on every
+    hit and every accept / PV event callback."""
+    from msidbg.model import prov as provmod
+
+    names = ["heldout32/x01-hvm-pirq-2l-x413-k510-pending-move-4vcpu.yaml",
+             "heldout32/x05-hvm-native-x419-k66-x2apic-move.yaml",
+             "heldout32/x03-pv-fifo-x415-k515-unbind-signal-rebind.yaml"]
+
+    def chains() -> list[list[list[tuple[int, str, str | None]]]]:
+        out = []
+        for n in names:
+            s = _to_end(Session.from_scenario(str(HERE / n)))
+            evs = [e.index for e in s.events(1, s.total + 1) if e.kind in ("apic.accept", "xen.callback")]
+            out.append([_chain(s.why(h)) for h in s.hits()] + [_chain(s.why(e)) for e in evs])
+        return out
+
+    plain = chains()
+    orig = provmod.Prov.__init__
+
+    def every(self: Any, eng: Any) -> None:
+        orig(self, eng)
+        self.shared = _EveryPcpu()
+
+    monkeypatch.setattr(provmod.Prov, "__init__", every)
+    assert chains() == plain
+    assert [len(c) for c in plain] == [2, 3, 5]

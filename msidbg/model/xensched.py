@@ -458,6 +458,14 @@ def _woken_by(eng: Any, P: Any, c: Any) -> None:
         P.dep(PC.D_WOKEN_BY, PK.key(PK.UPCALL, v))
     elif P.last_node >= 0 and P.event(P.last_node) == eng.cur:
         P.dep_writer(PC.D_WOKEN_BY, P.key(P.last_node), P.last_node)
+    else:
+        # (why33) QEMU's completion of the ioreq the vCPU was blocked on -- the only wake-up a QEMU step makes
+        # (qemu._complete: its qemu.ioreq_done or the write it finished, a step that made no node): the trapped access
+        # it completes. Such a wake-up linked nothing
+        from msidbg.sim.events import kind_by_code
+        ev, io = eng.cur, PK.key(PK.IOREQ, v)
+        if ev >= 1 and P.writer(io) >= 0 and kind_by_code(eng.log.kind_at(ev)).name.startswith("qemu."):
+            P.dep(PC.D_WOKEN_BY, io)
 
 
 def _wake_node(eng: Any, c: Any, p: int, cur: int) -> int:
