@@ -199,3 +199,9 @@ def test_one_vcpu_per_pcpu_idle_wakeups_would_add_nothing_to_a_hits_chain(monkey
     monkeypatch.setattr(provmod.Prov, "__init__", every)
     assert chains() == plain
     assert [len(c) for c in plain] == [2, 3, 5]
+
+
+def test_why33_files_provenance_records_never_decides() -> None:
+    from tests.conftest import assert_prov_neutral
+
+    assert_prov_neutral([S01, X03, str(HERE / "audit25" / "a02-x480-credit-spinner-yields-past-tickle.yaml")])
