@@ -528,6 +528,13 @@ def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: d
             u, m = P.dropped_unmask.get(ctrl, -1), P.writer(ctrl)
             if u >= 0 and (m < 0 or P.event(u) > P.event(m)):
                 P.dep_writer(PC.D_UNMASK_DROPPED, ctrl, u)
+        if P.left_on and msix["ctrl"] & MSIX_ENABLE:
+            # (why33) held, not dropped: MSI-X stays enabled because the driver's pci_disable_msix stopped before it
+            # cleared Enable (5.15.0 .. 5.15.2's pci_msix_shutdown oops on a Xen PV guest), if nothing wrote it since
+            r = P.left_on.get(d, -1)
+            en = P.writer(PK.key(PK.MSIXCTRL, d))
+            if r >= 0 and (en < 0 or P.event(en) <= P.event(r)):
+                P.dep_writer(PC.D_LEFT_ENABLED, P.key(r), r)
         qe = eng.w.get("qemu", {}).get("devs", {}).get(name)
         if qe is not None and idx < len(qe["msix"]["entries"]) and qe["msix"]["entries"][idx]["pirq"] < 0:
             # a passthrough entry QEMU holds no pirq for: its last PHYSDEVOP_map_pirq failed (whyheld8), so nothing

@@ -169,6 +169,9 @@ class Prov(Reader):
         #: device -> the action whose populate_msi_sysfs made its 'msi_irqs' group (before 5.17; ``msi.populate_sysfs``):
         #: another enable's -EEXIST links it (reconcile)
         self.sysfs_by: dict[int, int] = {}
+        #: device -> the error node of a pci_disable_msix that stopped before 'dev->msix_enabled = 0' (pci_msix_shutdown's
+        #: oops, ``msi.shutdown_mask``), until the flag is written again: an enable it refuses links it (why33)
+        self.left_on: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

@@ -343,6 +343,10 @@ EVTCHN_CLEARED = _c("evtchn.cleared", True, "{who}: {note}", writes=False)
 #: the action whose unserialised enable made it (kernel33's -EEXIST; 5.17 serialises the enables and drops the call)
 D_SYSFS_MADE = _c("sysfs-made", False, "its 'msi_irqs' sysfs group already made by another CPU's unserialised enable "
                   "(populate_msi_sysfs), in")
+#: (why33) an enable refused because dev->msix_enabled is still set: the pci_disable_msix that should have cleared it
+#: stopped first -- 5.15.0 .. 5.15.2's pci_msix_shutdown oopsing on a Xen PV guest's read-only table (its error node)
+D_LEFT_ENABLED = _c("left-enabled", False, "MSI-X left enabled: the pci_disable_msix that would clear it (and "
+                    "dev->msix_enabled) stopped in")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

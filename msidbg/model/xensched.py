@@ -597,6 +597,14 @@ def _woken_by(eng: Any, P: Any, c: Any) -> None:
         P.dep(PC.D_WOKEN_BY, PK.key(PK.UPCALL, v))
     elif P.last_node >= 0 and P.event(P.last_node) == eng.cur:
         P.dep_writer(PC.D_WOKEN_BY, P.key(P.last_node), P.last_node)
+    else:
+        # (why33) QEMU's completion of the ioreq the vCPU was blocked on -- the only wake-up a QEMU step makes
+        # (qemu._complete: its qemu.ioreq_done or the write it finished, a step that made no node): the trapped access
+        # it completes. Such a wake-up linked nothing
+        from msidbg.sim.events import kind_by_code
+        ev, io = eng.cur, PK.key(PK.IOREQ, v)
+        if ev >= 1 and P.writer(io) >= 0 and kind_by_code(eng.log.kind_at(ev)).name.startswith("qemu."):
+            P.dep(PC.D_WOKEN_BY, io)
 
 
 def _wake_node(eng: Any, c: Any, p: int, cur: int) -> int:
@@ -834,8 +842,8 @@ def _sched_in_node(eng: Any, p: int, text: str) -> None:
     """Provenance (why31): the xen.sched event of a context switch is the node of the vCPU's schedule-in
     (``xen.sched.since[v]``); an accept of a vector its IRR held before it links it (``Prov.deps``)."""
     P = eng.prov
-    got = P.sched_in.pop(p, None) if P.sched_in else None
-    if got is not None and P.on and eng.fresh:
+    got = P.sched_in.pop(p, None) if P.sched_in and P.on and eng.fresh else None    # (why33: fresh only)
+    if got is not None:
         v, deps = got
         for code, key, w in deps:
             P.dep_writer(code, key, w)

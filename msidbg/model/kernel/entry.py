@@ -771,7 +771,7 @@ def spun_branch(k: Any, P: Any, desc: Any, held: int) -> None:
     (written after it only by INTx# asserts of the line, nothing cleared it), link the spin as a branch (``D_SPUN``):
     the run waited for it. why27: every assert rewrites the condition, so the run after the release linked the newest
     assert, never the spin (lockq23 i01's run at 301.3 us)."""
-    got = P.spun.pop((k.cpu_id, desc.irq), None)
+    got = P.spun.pop((k.cpu_id, desc.irq), None) if P.spun and P.on and k.eng.fresh else None   # (why33: fresh only)
     if got is None:
         return
     r, accepted = got

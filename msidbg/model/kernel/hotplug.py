@@ -1124,7 +1124,8 @@ def install_task(eng: Any, c: Any, task: dict[str, Any], old: int) -> None:
             p["lock"] = cid
     # provenance: the task's last step (its wakeup's placement) is this CPU's process context's last now --
     # the action's result links it, not the step an earlier action last ran here (whyheld9)
-    last = eng.prov.task_last.pop(task["action"], -1)
+    # (why33: only as the step first executes -- a re-execution leaves the side tables as the run's end has them)
+    last = eng.prov.task_last.pop(task["action"], -1) if eng.prov.on and eng.fresh else -1
     if last >= 0:
         eng.prov.proc_last[cid] = last
     wait = task["wait"]
@@ -1179,7 +1180,7 @@ def fallback_wake(eng: Any, c: Any, cause: tuple[int, int] | None = None) -> boo
     P = eng.prov
     # (the placement follows the task's last step on ``c`` -- its wait's timeout, the handler that woke it,
     # the unlock -- and is the task's last step until it runs again: the action's result links it there)
-    last = P.proc_last.pop(c.id, -1)
+    last = P.proc_last.pop(c.id, -1) if P.on and eng.fresh else -1     # (why33: not on a re-execution)
     if cause is not None:
         P.dep(*cause)
     elif last >= 0:

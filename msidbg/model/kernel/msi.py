@@ -201,8 +201,21 @@ def _refuse_enable(k: Any, p: dict[str, Any], dev: str) -> bool:
         return False
     k.note(why, -EINVAL, dev)
     _enabling_dep(k, p)
+    P = k.eng.prov
+    if p["msix_enabled"] and P.left_on:
+        r = P.left_on.get(P.dev(dev), -1)
+        if r >= 0:      # (why33) the disable that stopped before clearing the flag
+            P.dep_writer(PC.D_LEFT_ENABLED, P.key(r), r)
     k.ret(-EINVAL)
     return True
+
+
+def msix_flag_written(k: Any, dev: str) -> None:
+    """Provenance (why33): dev->msix_enabled written again -- what a disable that stopped left is no longer the flag's
+    state (``Prov.left_on``)."""
+    P = k.eng.prov
+    if P.left_on and P.on and k.eng.fresh:
+        P.left_on.pop(P.dev(dev), None)
 
 
 def _enabling_dep(k: Any, p: dict[str, Any]) -> None:
@@ -1157,6 +1170,14 @@ def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
                        "access to the MSI-X table; the task oopses (msidbg ends pci_disable_msix here)",
                        -EFAULT, loc["dev"])
                 unlock_ret(k, loc["dev"], -EFAULT)
+                P = k.eng.prov
+                action = k.ctx.get("action", -1)
+                if P.on and k.eng.fresh and action is not None and action >= 0:
+                    # provenance (why33): the task never reaches 'dev->msix_enabled = 0' (nor free_msi_irqs'
+                    # xen_pci_frontend_disable_msix): an enable the flag refuses links this error
+                    r = P.writer(PK.key(PK.ACTERR, action))
+                    if r >= 0 and P.event(r) == k.eng.cur:
+                        P.left_on[P.dev(loc["dev"])] = r
                 return
             chip_mask(k, desc, True)
         loc["i"] = i + 1
@@ -1169,6 +1190,7 @@ def shutdown_disable(k: Any, loc: dict[str, Any]) -> None:
     cur = ctrl_read(k, loc["dev"], "msix_ctrl")
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
     pci.pdev(k, loc["dev"])["msix_enabled"] = False
+    msix_flag_written(k, loc["dev"])
 
 
 @disable_msix.step
@@ -1339,7 +1361,9 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
         p["descs"] = []
         p["mode"] = None
         p.pop("sysfs", None)    # (before 5.17) free_msi_irqs' sysfs_remove_groups of dev->msi_irq_groups
-        k.eng.prov.sysfs_by.pop(k.eng.prov.dev(loc["dev"]), None)
+        P = k.eng.prov
+        if P.on and k.eng.fresh:    # (why33: a re-executed release -- a step back, why's stack -- keeps the side table)
+            P.sysfs_by.pop(P.dev(loc["dev"]), None)
         k.ret(0)
         return
     loc["i"] = i + 1

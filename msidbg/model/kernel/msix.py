@@ -32,6 +32,7 @@ from msidbg.model.kernel.msi import (
     hwdev,
     lock_descs,
     lock_in_setup,
+    msix_flag_written,
     new_pdesc,
     populate_sysfs,
     unlock_descs,
@@ -57,6 +58,7 @@ def ctrl_enable(k: Any, loc: dict[str, Any]) -> None:
         pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
     if sw(k, "msi_enabled_early"):       # c7ecb95ca6a8: 'Mark it enabled so setup functions can query it'
         pci.pdev(k, loc["dev"])["msix_enabled"] = True
+        msix_flag_written(k, loc["dev"])
 
 
 @msix_init.step
@@ -209,6 +211,7 @@ def clear_maskall(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
     if not sw(k, "msi_enabled_early"):      # (from c7ecb95ca6a8 the flag was set at the start, and only there)
         p["msix_enabled"] = True
+        msix_flag_written(k, loc["dev"])
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_MASKALL, 2)
     k.ret(0)
 
@@ -230,6 +233,7 @@ def out_disable(k: Any, loc: dict[str, Any]) -> None:
         # c7ecb95ca6a8's 'dev->msix_enabled = 0;'; before it the error path leaves the flag as it is (another
         # CPU's unserialised enable may have set it, kernel33)
         p["msix_enabled"] = False
+        msix_flag_written(k, loc["dev"])
     p["mode"] = None
     if not loc["first"]:
         k.ret(loc["err"])

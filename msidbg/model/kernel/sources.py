@@ -830,6 +830,22 @@ reading("kernel.msi.sysfs-eexist",
         source=UNSERIALISED, module=M,
         quote="if (grp->name) { kn = kernfs_create_dir(kobj->sd, grp->name, S_IRWXU | S_IRUGO | S_IXUGO, kobj); if "
         "(IS_ERR(kn)) { if (PTR_ERR(kn) == -EEXIST) sysfs_warn_dup(kobj->sd, grp->name); return PTR_ERR(kn); } }")
+reading("kernel.msix.shutdown-stops-enabled",
+        "(why33, provenance only) pci_msix_shutdown masks every entry (for_each_pci_msi_entry ... pci_msix_mask) before "
+        "it clears Enable (pci_msix_clear_and_set_ctrl) and 'dev->msix_enabled = 0', and pci_disable_msix calls "
+        "free_msi_irqs -- on a Xen PV guest xen_pv_teardown_msi_irqs -> xen_pci_frontend_disable_msix, pciback's "
+        "disable -- only after it: a task that oopses in the mask loop (5.15.0 .. 5.15.2, msix_vector_ctrl_ignore_mask) "
+        "leaves both the device's Enable and the flag set, and __pci_enable_msix_range's 'WARN_ON_ONCE(dev->msix_enabled)' "
+        "refuses the next enable with -EINVAL. Read in yhuan416/linux-5.15.24 (a 5.15.24 copy: the lines quoted are "
+        "the same in 5.15.0 but for pci_msix_write_vector_ctrl's can_mask test, 9c8e9c9681a0 / 5.15.3). A held signal "
+        "and that refusal link the oops (Prov.left_on).",
+        source=Source(L, "v5.15.24", "drivers/pci/msi.c, arch/x86/pci/xen.c",
+                      "pci_msix_shutdown / pci_disable_msix / __pci_enable_msix_range / xen_pv_teardown_msi_irqs",
+                      "5.15.0..5.15.2 (read in yhuan416/linux-5.15.24)"),
+        module=M,
+        quote="for_each_pci_msi_entry(entry, dev) pci_msix_mask(entry); pci_msix_clear_and_set_ctrl(dev, "
+        "PCI_MSIX_FLAGS_ENABLE, 0); pci_intx_for_msi(dev, 1); dev->msix_enabled = 0; ... pci_msix_shutdown(dev); "
+        "free_msi_irqs(dev); ... if (WARN_ON_ONCE(dev->msix_enabled)) return -EINVAL;")
 ENABLE_TWICE = (
     Source(L, "2de5b4344dadb0f70f01dabe8703a1ea5fd4cb88", "drivers/pci/msi.c",
            "__pci_enable_msix (WARN_ON(!!dev->msix_enabled), no return) / __pci_enable_msi_range "
