@@ -603,7 +603,9 @@ def _woken_by(eng: Any, P: Any, c: Any) -> None:
         # it completes. Such a wake-up linked nothing
         from msidbg.sim.events import kind_by_code
         ev, io = eng.cur, PK.key(PK.IOREQ, v)
-        if ev >= 1 and P.writer(io) >= 0 and kind_by_code(eng.log.kind_at(ev)).name.startswith("qemu."):
+        # (only once this step's event is in the log: a kernel step's wake-up -- idle_dead's, say -- comes before its
+        # event, and a step that emits nothing is no QEMU completion)
+        if 1 <= ev <= len(eng.log) and P.writer(io) >= 0 and kind_by_code(eng.log.kind_at(ev)).name.startswith("qemu."):
             P.dep(PC.D_WOKEN_BY, io)
 
 
