@@ -246,7 +246,7 @@ class Rec:
             except AttributeError:  # (a slot field missing in one of them: by the dicts)
                 pass
             else:
-                return bool(mine == theirs and self._extra == other._extra)     # type: ignore[attr-defined]
+                return bool(mine == theirs and self._extra == other._extra)
         if isinstance(other, Rec):
             other = other.to_dict()
         return isinstance(other, dict) and self.to_dict() == other

@@ -150,9 +150,9 @@ def _kernel(w: World, dev: str) -> dict[int, tuple[Any, ...]]:
 
 def _desc(d: Any) -> tuple[Any, ...]:
     try:
-        return _DESC_REC(d)  # type: ignore[no-any-return]
+        return _DESC_REC(d)
     except AttributeError:
-        return _DESC(d)  # type: ignore[no-any-return]
+        return _DESC(d)
 
 
 def diff(before: Digest | None, after: Digest) -> Changes:
