@@ -329,14 +329,8 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> bool | None:
     c = eng.w.cpus[vcpu]
     if not c.online:
         return None  # the port stays pending; a rebind to an online vCPU raises it again
-    if "upcall" not in c._extra and c.irq.stack and (b := eng.w.behaviour) is not None \
-            and not (b.get("xen_percpu_upcall", True) and b.get("xen_upcall_vector_cpuid", True)) \
-            and upcall_loop_ahead(c):     # (global_callback(eng.w), inlined: every HVM interrupt)
-        # the global callback via (kernel.xen_percpu_upcall / platform.xen_upcall_vector_cpuid false): Xen only
-        # sets evtchn_upcall_pending (hvm_assert_evtchn_irq: vcpu_kick); the upcall this vCPU is running
-        # cleared it and its loop sees the event -- nothing more is injected (reading xen.callback-vector-global)
-        return False
-    if "upcall" in c._extra:   # xen-pv (xen.build): vcpu_info, not a vector
+    if "upcall" in c._extra:   # xen-pv (xen.build): vcpu_info, not a vector (tested first: an HVM vCPU
+        # has no such field, so the global-callback test below needs no test of its own)
         if not c["upcall"]:
             c["upcall"] = 1
             P = eng.prov
@@ -347,6 +341,13 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> bool | None:
             if not c["queued"]:
                 eng.model.wake(eng, c)
         return None
+    if c.irq.stack and (b := eng.w.behaviour) is not None \
+            and not (b.get("xen_percpu_upcall", True) and b.get("xen_upcall_vector_cpuid", True)) \
+            and upcall_loop_ahead(c):     # (global_callback(eng.w), inlined: every HVM interrupt)
+        # the global callback via (kernel.xen_percpu_upcall / platform.xen_upcall_vector_cpuid false): Xen only
+        # sets evtchn_upcall_pending (hvm_assert_evtchn_irq: vcpu_kick); the upcall this vCPU is running
+        # cleared it and its loop sees the event -- nothing more is injected (reading xen.callback-vector-global)
+        return False
     c.irr[_UP_WORD] |= _UP_BIT     # apic.receive(c, UPCALL_VECTOR, None), inlined (no source to keep)
     if port:
         eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR, PC.IRR_UPCALL)

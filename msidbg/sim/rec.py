@@ -237,6 +237,16 @@ class Rec:
         return self.to_dict()
 
     def __eq__(self, other: object) -> bool:
+        if type(other) is type(self) and (get := self._ALL) is not None:
+            # two records of one class: their slot fields in ``KEYS`` order, then the others -- what comparing
+            # their dicts compares (the others never share a name with a slot field), without building them.
+            # ``Keeper.same`` compares a whole world this way on every step back to an event seen before
+            try:
+                mine, theirs = get(self), get(other)
+            except AttributeError:  # (a slot field missing in one of them: by the dicts)
+                pass
+            else:
+                return bool(mine == theirs and self._extra == other._extra)
         if isinstance(other, Rec):
             other = other.to_dict()
         return isinstance(other, dict) and self.to_dict() == other

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import compress, count, repeat
-from operator import itemgetter, ne
+from operator import attrgetter, is_, itemgetter, ne
 from typing import Any
 
 from msidbg.tui import pirqmap, stacks, table
@@ -22,6 +22,10 @@ World = dict[str, Any]
 _DESC = itemgetter("irq", "cpu", "vector", "activated", "started", "move_in_progress", "prev_cpu",
                    "prev_vector", "chip")
 _ENTRY = itemgetter("addr_lo", "addr_hi", "data", "ctrl")
+#: the same fields read off an irq descriptor record (``DescRec``: slots, so read at C speed; a plain dict
+#: descriptor -- a world built by hand -- has no such attributes and is read by ``_DESC``)
+_DESC_REC = attrgetter("irq", "cpu", "vector", "activated", "started", "move_in_progress", "prev_cpu",
+                       "prev_vector", "chip")
 _IRQ = itemgetter("irq")
 _INDEX = itemgetter("index")
 
@@ -125,10 +129,15 @@ def _kernel(w: World, dev: str) -> dict[int, tuple[Any, ...]]:
     descs = p["descs"]
     found = list(map(w["irqs"].get, map(_IRQ, descs)))
     rows = map(first.__add__, map(_INDEX, descs))
-    if None in found:   # descriptors of freed irqs show no kernel state
-        out = {row: _DESC(d) for row, d in zip(rows, found, strict=False) if d is not None}
+    # (``None in found`` would compare every record with None by its Python ``__eq__``: by identity at C speed)
+    if any(map(is_, found, repeat(None))):   # descriptors of freed irqs show no kernel state
+        out = {row: _desc(d) for row, d in zip(rows, found, strict=False) if d is not None}
     else:
-        out = dict(zip(rows, map(_DESC, found), strict=False))
+        try:
+            out = dict(zip(rows, map(_DESC_REC, found), strict=False))
+        except AttributeError:  # (a dict descriptor, or a record lacking a field: as ``_DESC`` reads it)
+            rows = map(first.__add__, map(_INDEX, descs))
+            out = dict(zip(rows, map(_DESC, found), strict=False))
     guest = w["kernel"].get("xen", {}).get("irqs")
     if guest:   # Xen pirq irqs: the pirq and event channel the kernel column shows
         for dsc in p["descs"]:
@@ -137,6 +146,13 @@ def _kernel(w: World, dev: str) -> dict[int, tuple[Any, ...]]:
             if rec is not None and row in out:
                 out[row] = out[row] + (rec["pirq"], rec["port"])
     return out
+
+
+def _desc(d: Any) -> tuple[Any, ...]:
+    try:
+        return _DESC_REC(d)
+    except AttributeError:
+        return _DESC(d)
 
 
 def diff(before: Digest | None, after: Digest) -> Changes:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events
+from textual.geometry import Region
 from textual.reactive import reactive
+from textual.strip import Strip
 
 from msidbg.tui import apicgrid
 from msidbg.tui.apicgrid import BLOCK
@@ -40,6 +44,8 @@ class ApicGrid(LineView):
     """
 
     PREFIX = "apic"
+    #: inside ``render_lines`` only: (view, selected (cpu, vector), line count) for the frame's lines
+    _frame: tuple[Any, ...] | None = None
     STYLE_NAMES = ("header", "header-changed", "label", "set", "owned", "changed", "cursor")
     #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
     HELP_TITLE = "APIC"
@@ -123,19 +129,31 @@ class ApicGrid(LineView):
         if cpu < len(self.view.world["cpus"]):
             self.set_titles(subtitle=apicgrid.owner(self.view.world, cpu, vector))
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines of one frame read one view and selection: taken once for the frame rather than once a
+        line (nothing changes them between two lines of a frame; following the event's CPU repaints every
+        row on most steps of an interrupt burst on many CPUs)."""
+        self._frame = (self.view, self.selected, self.line_count())
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     def line_count(self) -> int:
+        if self._frame is not None:
+            return int(self._frame[2])
         return len(self.view.world["cpus"]) * BLOCK if self.view else 0
 
     def line_width(self) -> int:
         return len(apicgrid.column_header()) + 2
 
     def line_spans(self, index: int) -> list[Span]:
-        view = self.view
+        view, selected = (self.view, self.selected) if self._frame is None else self._frame[:2]
         if view is None:
             return []
         cpu, line = divmod(index, BLOCK)
         ch = view.changes
-        cursor = self.selected[1] if self.selected[0] == cpu else None
+        cursor = selected[1] if selected[0] == cpu else None
         return apicgrid.block_spans(view.world, cpu, line, ch.irr.get(cpu, 0), ch.isr.get(cpu, 0),
                                     cursor, cpu in ch.cpus)
 

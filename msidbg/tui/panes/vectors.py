@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events
+from textual.geometry import Region
 from textual.reactive import reactive
+from textual.strip import Strip
 
 from msidbg.tui import table
 from msidbg.tui.panes.lines import LineView, Span, pane_keys
@@ -23,6 +27,8 @@ class VectorTable(LineView):
     STYLE_NAMES = ("header", "state", "changed", "selected", "masked", "pending", "mismatch", "blocked")
     header_lines = 1
     BORDER_TITLE = "Vector table"
+    #: inside ``render_lines`` only: (view, selected row, (columns, compact), line count) for the frame's lines
+    _frame: tuple[Any, ...] | None = None
     #: up/down select a row as a click does (described below; ``w`` explains it): with the
     #: keyboard alone no row could be selected, so ``w`` could not be asked about one
     #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
@@ -150,10 +156,6 @@ class VectorTable(LineView):
     def _device(self) -> str | None:
         return self.view.device if self.view else None
 
-    def line_count(self) -> int:
-        dev = self._device
-        return table.row_count(self.view.world, dev) if self.view and dev else 0
-
     def _layout(self) -> tuple[tuple[tuple[str, int], ...], bool]:
         """(columns, compact): the compact columns when the full ones do not fit the pane (a
         passthrough device's at 80 columns); a narrower pane still scrolls them sideways."""
@@ -176,13 +178,32 @@ class VectorTable(LineView):
             return [("no MSI or MSI-X capability: the INTx pin is its interrupt", "header")]
         return [(GAP.join(title.ljust(w) for title, w in self._columns()), "header")]
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines of one frame read one view, selection and column layout: taken once for the frame rather
+        than once a line (nothing changes the world or this pane between two lines of a frame; a scroll
+        repaints every row, ~20 of them, on most steps in an interrupt burst)."""
+        self._frame = (self.view, self.selected, self._layout(), self.line_count())
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def line_count(self) -> int:
+        if self._frame is not None:
+            return int(self._frame[3])
+        dev = self._device
+        return table.row_count(self.view.world, dev) if self.view and dev else 0
+
     def line_spans(self, index: int) -> list[Span]:
-        view, dev = self.view, self._device
+        if self._frame is not None:
+            view, selected, (cols, compact), _ = self._frame
+        else:
+            view, selected, (cols, compact) = self.view, self.selected, self._layout()
+        dev = view.device if view else None
         if view is None or dev is None:
             return []
-        row_style = "changed" if view.changes.row(dev, index) else "selected" if index == self.selected else ""
+        row_style = "changed" if view.changes.row(dev, index) else "selected" if index == selected else ""
         spans: list[Span] = []
-        cols, compact = self._layout()
         for (text, style), (_, width) in zip(table.row_cells(view.world, dev, index, compact), cols, strict=False):
             # the row's highlight on top: its text colour is chosen to be readable on it
             spans.append((text.ljust(width)[: max(width, len(text))], f"{style} {row_style}".strip()))
