@@ -483,8 +483,8 @@ reading("iommu.atomic-irte", "Linux writes a remapped-format IRTE as two 64-bit 
         source=(LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, XEN_VTD_IRTE),
         quote="if ((irte->pst == 1) || (irte_modified->pst == 1)) { ... try_cmpxchg128(&irte->irte, &old, "
         "irte_modified->irte) ... } else { WRITE_ONCE(irte->low, irte_modified->low); WRITE_ONCE(irte->high, "
-        "irte_modified->high); } ... rc = qi_flush_iec(iommu, index, 0); ... vector:8, __reserved_2:8, dest_id:32; "
-        "}; __u64 low;", module=M)
+        "irte_modified->high); } ... rc = qi_flush_iec(iommu, index, 0); ... r_vector : 8, ... r_res1 : 8, "
+        "... dest_id : 32; ... }; ... __u64 low;", module=M)
 
 # --- amdvi.py --------------------------------------------------------------------------------------
 M = "msidbg.model.amdvi"

@@ -47,8 +47,9 @@ LINUX_TIMER_PRIO = Source(L, "v6.6", "arch/x86/xen/time.c", "xen_setup_timer (th
 LINUX_FIFO_PRIO = Source(L, "v5.15.24", "drivers/xen/events/events_fifo.c, drivers/xen/events/events_base.c",
                          "__evtchn_fifo_handle_events (find_first_bit(&ready, EVTCHN_FIFO_MAX_QUEUES)), "
                          "consume_one_event, xen_set_irq_priority", "3.14..")
-LINUX_INIT_IRQ = Source(L, "v6.6", LINUX_EVENTS, "xen_init_IRQ (fifo_events: xen_evtchn_fifo_init, else "
-                        "xen_evtchn_2l_init)", "3.14..")
+LINUX_INIT_IRQ = Source(L, "v6.6", LINUX_EVENTS, "xen_init_IRQ (xen_fifo_events: xen_evtchn_fifo_init, "
+                        "else or on its failure xen_evtchn_2l_init and xen_fifo_events = false; 4.13.9's "
+                        "variable is fifo_events)", "3.14..")
 LINUX_EDGE = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq", "all"),
               Source(L, "v6.6", LINUX_EVENTS, "eoi_pirq (the xen_pirq_chip irq_ack)", "all"))
 LINUX_IRQ_FROM_PIRQ = Source(L, "v4.9", LINUX_EVENTS, "xen_irq_from_pirq, xen_destroy_irq",
@@ -450,7 +451,8 @@ reading("xen.msixtbl.completion-rearm", "msix_write_completion applies an armed 
               "XENLOG_WARNING, \"MSI-X write completion failure\\n\"); / hvm_io_assist: msix_write_completion(v);", module=M)
 #: xenunmask25: from f7039ee41b msix_write_completion runs at every hvm_do_resume (each schedule-in)
 XEN_RESUME_414 = Source(X, "RELEASE-4.14.0", "xen/arch/x86/hvm/ioreq.c, xen/arch/x86/hvm/hvm.c, "
-                        "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/domain.c, xen/arch/x86/hvm/hvm.c (hvm_hlt)",
+                        "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/vmx/vmx.c, xen/arch/x86/domain.c, "
+                        "xen/arch/x86/hvm/hvm.c (hvm_hlt)",
                         "handle_hvm_io_completion <- hvm_do_resume <- vmx_do_resume (ctxt_switch->tail: "
                         "context_switch, continue_running); hvm_hlt -> SCHEDOP_block",
                         "4.14.. and 4.12.4.., 4.13.2.. (xen_msix_completion_at_resume)")
@@ -1068,7 +1070,9 @@ M = "msidbg.model.evtchn_abi"
 reading("evtchn.abi-choice", "The guest uses the FIFO ABI when it asks for it (Linux 3.14+, xen.fifo_events "
         "not 0) and Xen offers EVTCHNOP_init_control (4.4+); the 2-level ABI otherwise.",
         source=(LINUX_INIT_IRQ, XEN_FIFO),
-        quote="if (fifo_events) ret = xen_evtchn_fifo_init(); if (ret < 0) xen_evtchn_2l_init();", module=M)
+        quote="if (xen_fifo_events) ret = xen_evtchn_fifo_init(); if (ret < 0) { xen_evtchn_2l_init(); "
+        "xen_fifo_events = false; } (4.13.9: if (fifo_events) ret = xen_evtchn_fifo_init(); if (ret < 0) "
+        "xen_evtchn_2l_init();)", module=M)
 reading("evtchn.2l-round-robin", "2-level: the upcall takes the selector with xchg and scans from the bit after "
         "the last port this CPU served: the start word from that bit, the other selected words once, the start "
         "word again from bit 0; each word's pending & bound-here & unmasked bits are read once per visit.",
