@@ -33,6 +33,13 @@ Verdicts -- quote or path imprecise (fixed, claim right):
   line 402, vmx_vcpu_initialise's arch_csw), not in any file the source named: vmx.c added to its path.
 - kernel.vector.legacy-flat-not-modelled: ``cpumask_bits(retmask)[0] = APIC_ALL_CPUS;`` is 4.13.9's
   arch/x86/include/asm/apic.h (flat_vector_allocation_domain): that path added.
+- evtchn.fifo-queue: Linux consume_one_event's ``if (pending && !masked) handle_irq_for_port(port)`` elided
+  the drop branch without a marker: 4.13.9 reads ``{ if (unlikely(drop)) pr_warn(...); else
+  handle_irq_for_port(port);``, 5.15.24 / 6.5 ``if (unlikely(!ctrl)) ... handle_irq_for_port(port, ctrl);``.
+- xen.hvmloader-cmd: each ``cmd |=`` follows a ``cmd = pci_readw(devfn, PCI_COMMAND);`` the quote dropped
+  (4.5.0 and 4.19.0 tools/firmware/hvmloader/pci.c pci_setup); put back.
+- xen.intx.bind: ``#define hvm_pci_intx_gsi`` is in xen/arch/x86/include/asm/hvm/irq.h (4.17.0+;
+  xen/include/asm-x86/hvm/irq.h in 4.5.0 .. 4.16.0, the same formula), a file no source named: added.
 
 Verdicts -- quote is the source's (the flag was the matcher's):
 
@@ -60,7 +67,9 @@ Verdicts -- quote is the source's (the flag was the matcher's):
   kernel.msi.multi-message, kernel.vector.legacy-cascade, kernel.xen.startup-clear-before-remote-upcall,
   linux.pv-eoi-flag, xen.callback-vector, xen.evtchn.remote-kick, xen.hvm-pirqs-feature, xen.intx.isa-link,
   xen.intx.pv-bind, xen.intx.pv-guest, xen.msix-mask-undecoded, xen.msix-memory-decoded,
-  xen.msixtbl.direct-mask, xen.msixtbl.early-mask, xen.sched.* (credit-acct, credit-boost, credit-tick,
+  xen.msixtbl.direct-mask, xen.msixtbl.early-mask, xen.pv-callback and xen.vmsi-eoi-not-seen and
+  xen.bind-moves-all-pirqs (hand-read in 4.14.0 entry.S, 4.6.0 vmcs.c / vlapic.c, 4.11.0 hvm.c),
+  kernel.msi.irq-vector (5.17 pci_irq_vector), linux.xen-pirq-irqs-unmanaged (6.5 events_base.c), xen.sched.* (credit-acct, credit-boost, credit-tick,
   credit2, ioreq-completion-at-schedule-in, migrate-blocked, migrate-evtchn-pirqs, migrate-ioreq,
   one-per-pcpu, ple-yield, tick-wake-queued, wake-schedules-in), xen.vlapic.soft-disabled,
   xen.vmsi-eoi-trapped, xen.vmsi-without-evtchn (the last two already corrected by audit26).
@@ -74,8 +83,8 @@ Left (leads): kernel.managed.nvme quotes ``PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY,
 passes a ``flags`` variable (NVME_QUIRK_BROKEN_MSI); no 6.6 tree is stored to tell. kernel.free-irq.already-free's
 "4.15.0 free_irq" piece (``__free_irq(irq, dev_id)`` with a NULL check) matches neither 4.13.9 (no check) nor
 4.20 (``__free_irq(desc, dev_id)``). QEMU-side pieces (qemu.*, xen.pirq-msi-without-emuirq, xen.intx.bind,
-xen.hvm-apic-id), annotated other-version pieces (xen.needs-eoi, xen.emuirq-at-map, xen.pirq-follows-vcpu,
-kernel.msi.* 'N.N:' pieces) and the asm in xen.pv-callback / VMCS bits in xen.vmsi-eoi-not-seen were not read.
+xen.hvm-apic-id) and annotated other-version pieces (xen.needs-eoi, xen.emuirq-at-map, xen.pirq-follows-vcpu,
+kernel.msi.activate-early-call / enable-unserialised / free-busy 'N.N:' pieces) were not read.
 """
 
 from __future__ import annotations
@@ -118,10 +127,16 @@ def test_imprecise_quotes_and_paths_fixed() -> None:
     assert any("xen/arch/x86/hvm/vmx/vmx.c" in p for p in paths)
     flat = [s.path for s in _r("kernel.vector.legacy-flat-not-modelled").sources if s.ref == "v4.13.9"]
     assert any("arch/x86/include/asm/apic.h" in p for p in flat)
+    assert "!evtchn_fifo_is_masked(port)) { if (unlikely(drop)) ... else handle_irq_for_port(port);" in \
+        _r("evtchn.fifo-queue").quote
+    assert _r("xen.hvmloader-cmd").quote.count("cmd = pci_readw(devfn, PCI_COMMAND);") == 3
+    assert any(s.path == "xen/arch/x86/include/asm/hvm/irq.h" and s.function == "hvm_pci_intx_gsi"
+               for s in _r("xen.intx.bind").sources)
 
 
 def test_corrected_readings_stay_confirmed_and_bounded() -> None:
     for key in ("kernel.intx", "iommu.atomic-irte", "evtchn.abi-choice", "kernel.intx.for-msi",
-                "xen.msixtbl.completion-at-resume", "kernel.vector.legacy-flat-not-modelled"):
+                "xen.msixtbl.completion-at-resume", "kernel.vector.legacy-flat-not-modelled", "evtchn.fifo-queue",
+                "xen.hvmloader-cmd", "xen.intx.bind"):
         rd = _r(key)
         assert rd.status == "confirmed" and 0 < len(rd.quote) <= cite.MAX_QUOTE

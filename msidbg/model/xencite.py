@@ -402,9 +402,10 @@ reading("xen.hvmloader-cmd", "hvmloader's pci_setup, the HVM guest's firmware, l
         "pci_disable_device clears Bus Master. Not modelled: the Linux guest's BAR sizing at enumeration (decode "
         "off and on again around it, through QEMU: no net change; not read here) and whatever SeaBIOS or OVMF, "
         "which run after hvmloader, write (not read).", source=(XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414, QEMU_CMD),
-        quote="/* Enable bus mastering. */ cmd |= PCI_COMMAND_MASTER; ... /* Now enable the memory or I/O "
-        "mapping. */ cmd |= PCI_COMMAND_MEMORY; (4.5.0) / /* Enable bus master, memory and I/O decode for all valid "
-        "functions. */ cmd |= pci_devfn_decode_type[devfn]; (4.19.0)", module="msidbg.model.qemu")
+        quote="/* Enable bus mastering. */ cmd = pci_readw(devfn, PCI_COMMAND); cmd |= PCI_COMMAND_MASTER; ... /* "
+        "Now enable the memory or I/O mapping. */ cmd = pci_readw(devfn, PCI_COMMAND); ... cmd |= "
+        "PCI_COMMAND_MEMORY; (4.5.0) / /* Enable bus master, memory and I/O decode for all valid functions. */ ... "
+        "cmd = pci_readw(devfn, PCI_COMMAND); cmd |= pci_devfn_decode_type[devfn]; (4.19.0)", module="msidbg.model.qemu")
 reading("pciback.cmd", "A device assigned through pciback is handed over with Memory Space on and Bus Master off "
         "(pcistub_init_device enables it, xen_pcibk_reset_device disables it, which clears only Bus Master). A PV "
         "guest's Command write reaches the device only through dom0's pci_enable_device / pci_disable_device and "
@@ -1091,7 +1092,8 @@ reading("evtchn.fifo-queue", "FIFO: a pending, unmasked, unlinked event is linke
         quote="if ( !test_bit(EVTCHN_FIFO_MASKED, word) && !test_bit(EVTCHN_FIFO_LINKED, word) ) ... if ( !linked "
               "&& !test_and_set_bit(q->priority, &v->evtchn_fifo->control_block->ready) ) "
               "vcpu_mark_events_pending(v); / head = clear_linked(word); ... if (evtchn_fifo_is_pending(port) && "
-              "!evtchn_fifo_is_masked(port)) handle_irq_for_port(port);", module=M)
+              "!evtchn_fifo_is_masked(port)) { if (unlikely(drop)) ... else handle_irq_for_port(port); (4.13.9; "
+              "5.15.24: !ctrl, (port, ctrl))", module=M)
 reading("evtchn.fifo-one-priority", "Xen keeps a queue and a READY bit per priority (evtchn_fifo_set_pending "
         "links into queue[evtchn->priority] and sets READY bit q->priority) and Linux's "
         "__evtchn_fifo_handle_events serves find_first_bit(ready) -- the highest-priority ready queue -- one event "
@@ -1422,7 +1424,9 @@ reading("xen.intx.pv-not-modelled", "Not modelled for a PV guest's INTx (each a 
 reading("xen.intx.bind", "QEMU xen-pt's realize maps the function's machine GSI to the pirq of the same number "
         "and binds it for the guest slot's pin: the guest's GSI is hvm_pci_intx_gsi(slot, pin), shared by every "
         "slot/pin the formula folds onto it; a second function on the same machine GSI adds a digl to the same "
-        "pirq.", source=(QEMU_PT_INTX, LIBXC_MAP_GSI, XEN_INTX_DPCI),
+        "pirq.", source=(QEMU_PT_INTX, LIBXC_MAP_GSI, XEN_INTX_DPCI,
+                         Source(X, "RELEASE-4.19.0", "xen/arch/x86/include/asm/hvm/irq.h", "hvm_pci_intx_gsi",
+                                "all (xen/include/asm-x86/hvm/irq.h up to 4.16.0; the same formula in 4.5.0)")),
         quote="map.pirq = *pirq < 0 ? index : *pirq; ... rc = xc_domain_bind_pt_pci_irq(xen_xc, xen_domid, "
               "machine_irq, pci_dev_bus_num(d), PCI_SLOT(d->devfn), e_intx); ... guest_gsi = "
               "hvm_pci_intx_gsi(digl->device, digl->intx); ... #define hvm_pci_intx_gsi(dev, intx) "
