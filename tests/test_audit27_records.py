@@ -73,13 +73,26 @@ Verdicts -- quote is the source's (the flag was the matcher's):
   credit2, ioreq-completion-at-schedule-in, migrate-blocked, migrate-evtchn-pirqs, migrate-ioreq,
   one-per-pcpu, ple-yield, tick-wake-queued, wake-schedules-in), xen.vlapic.soft-disabled,
   xen.vmsi-eoi-trapped, xen.vmsi-without-evtchn (the last two already corrected by audit26).
+- hand-read, the quote's (annotated pieces or a dropped ``\\n``): kernel.entry.unhandled-level-eoi (6.9.0
+  common_interrupt ``apic_eoi()``; 6.5 still ``ack_APIC_irq()`` -- the source names both),
+  kernel.managed.nvme-queue-cpus (4.13.9 nvme_setup_io_queues), kernel.pm.freeze-thaw (4.13.9
+  pci_pm_thaw_noirq), kernel.msi.enable-unserialised (4.13.9 msi.c list_add_tail), xen.msixtbl.completion-rearm
+  (4.7.0 hvm_io_assist), pciback.command-read (4.13.9 command_read), kernel.remap.irte-per-irq (6.5
+  alloc_irte; the AMD piece ``free_irte(irte_info->devid, irte_info->index)`` is the <= 5.17 form, 6.5 on
+  pass ``data->iommu`` first).
+- not read (a commit or QEMU / pciback text no stored tree holds): kernel.entry.system-vector (bdc1dad299bb),
+  kernel.msi.free-busy (9fb9eb4b59ac), pciback.cap-read-only, qemu.raw-write-routed, qemu.reads-queued,
+  qemu.table-unmapped, qemu.traditional-no-phys-mask, xen.sched.migrate-down (Linux 0b64ffb8db4e piece).
 - specification, mail, log or commit-message text, not source (not checked): apic.illegal-vector,
   apic.priority, bus.dm-without-rh, bus.logical-match, bus.soft-disabled-destinations,
   bus.x2apic-cluster-logical, device.cmd.memory-space, ioapic.soft-disabled-destination, ioapic.tmr,
   ioapic.wired-or, kernel.hotplug.cpu0, kernel.hotplug.mdelay, kernel.msix.shutdown-mask-pv,
   qemu.bind-unmask-flag, xen.domain-pirqs-102, xen.msixtbl.first-unmask.
 
-Left (leads): kernel.managed.nvme quotes ``PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, &affd`` for v6.6 -- 6.9.0
+Left (leads): amdvi.data-index and kernel.remap.irte-per-irq both cite torvalds/linux ef75a8878766
+drivers/iommu/amd/iommu.c, yet one quotes ``new |= DTE_IRQ_REMAP_INTCTL`` (in no tree up to 6.12.19; a
+later dte_lock patch) and the other ``free_irte(irte_info->devid, ...)`` (5.15.24 / 5.17 only): one commit
+cannot hold both -- settle the ref (no model value depends on the wording). kernel.managed.nvme quotes ``PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, &affd`` for v6.6 -- 6.9.0
 passes a ``flags`` variable (NVME_QUIRK_BROKEN_MSI); no 6.6 tree is stored to tell. kernel.free-irq.already-free's
 "4.15.0 free_irq" piece (``__free_irq(irq, dev_id)`` with a NULL check) matches neither 4.13.9 (no check) nor
 4.20 (``__free_irq(desc, dev_id)``). QEMU-side pieces (qemu.*, xen.pirq-msi-without-emuirq, xen.intx.bind,
