@@ -7,7 +7,7 @@ backslash continuations and looked for every piece in every stored version of th
 4.13.0/4.13.4/4.13.9/4.19/4.20/5.4/5.8.1/5.15.24/5.17/6.5/6.9.0/6.12.19; Xen RELEASE-4.0.0 .. 4.19.2); what
 it still missed was read by hand in the trees (git show) or, for commits no tree holds, with find_string.
 
-Verdicts -- WRONG (quote fixed; no claim and no model behaviour depended on the difference):
+Verdicts -- WRONG (quote fixed; no claim and no model behaviour depended on the difference; five readings):
 
 - kernel.intx: cited v6.6 but quoted ``if (flags & PCI_IRQ_INTX)``. drivers/pci/msi/api.c
   pci_alloc_irq_vectors_affinity tests ``flags & PCI_IRQ_LEGACY`` in the 6.5 and 6.9.0 trees (so at v6.6)
@@ -24,6 +24,12 @@ Verdicts -- WRONG (quote fixed; no claim and no model behaviour depended on the 
   (``if (fifo_events)``). 5.15.24 and 6.5 read ``if (xen_fifo_events) ret = xen_evtchn_fifo_init(); if (ret
   < 0) { xen_evtchn_2l_init(); xen_fifo_events = false; }``. The model's choice (FIFO when asked and offered,
   2-level otherwise) is the same.
+
+- amdvi.data-index and kernel.remap.irte-per-irq (both cite torvalds/linux ef75a8878766
+  drivers/iommu/amd/iommu.c, read there with read_file): set_dte_irq_entry reads ``dte |=
+  DTE_IRQ_REMAP_INTCTL;`` (the quote had ``new |=``, a later dte_lock rewrite in no stored tree up to 6.12.19)
+  and irq_remapping_free ``free_irte(data->iommu, irte_info->devid, irte_info->index);`` (the quote had the
+  <= 5.17 two-argument call). Claims (DTE IntCtl set; one IRTE per irq, freed with it) unchanged.
 
 Verdicts -- quote or path imprecise (fixed, claim right):
 
@@ -50,8 +56,7 @@ Verdicts -- quote is the source's (the flag was the matcher's):
   conf_space_header.c command_write), evtchn.2l-selector (4.4.0 event_2l.c), xen.intx.eoi (4.19.0
   passthrough/x86/hvm.c), xen.ioreq-wait (4.14.0 ioreq.c), xen.host-physical-mode (4.17.0 mpparse.c).
 - from a commit no stored tree holds, text confirmed with find_string: kernel.edge.wait-new-target
-  (8d39d6ec4db5 irq_can_handle_pm), amdvi.data-index (``new |= DTE_IRQ_REMAP_INTCTL``: the post-dte_lock
-  set_dte_irq_entry; 4.13.9 / 5.15.24 / 6.5 read ``dte |= DTE_IRQ_REMAP_INTCTL``).
+  (8d39d6ec4db5 irq_can_handle_pm).
 - the piece belongs to another cited source (a commit or version) and is in a stored version of that
   file: bus.flat-logical, kernel.affinity.proc-result, kernel.entry.exception-vector (idt.c),
   kernel.hotplug.stop-machine, kernel.intx.offline, kernel.intx.poll-waits-stop-machine, kernel.intx.remapped,
@@ -77,9 +82,7 @@ Verdicts -- quote is the source's (the flag was the matcher's):
   common_interrupt ``apic_eoi()``; 6.5 still ``ack_APIC_irq()`` -- the source names both),
   kernel.managed.nvme-queue-cpus (4.13.9 nvme_setup_io_queues), kernel.pm.freeze-thaw (4.13.9
   pci_pm_thaw_noirq), kernel.msi.enable-unserialised (4.13.9 msi.c list_add_tail), xen.msixtbl.completion-rearm
-  (4.7.0 hvm_io_assist), pciback.command-read (4.13.9 command_read), kernel.remap.irte-per-irq (6.5
-  alloc_irte; the AMD piece ``free_irte(irte_info->devid, irte_info->index)`` is the <= 5.17 form, 6.5 on
-  pass ``data->iommu`` first).
+  (4.7.0 hvm_io_assist), pciback.command-read (4.13.9 command_read).
 - not read (a commit or QEMU / pciback text no stored tree holds): kernel.entry.system-vector (bdc1dad299bb),
   kernel.msi.free-busy (9fb9eb4b59ac), pciback.cap-read-only, qemu.raw-write-routed, qemu.reads-queued,
   qemu.table-unmapped, qemu.traditional-no-phys-mask, xen.sched.migrate-down (Linux 0b64ffb8db4e piece).
@@ -89,10 +92,7 @@ Verdicts -- quote is the source's (the flag was the matcher's):
   ioapic.wired-or, kernel.hotplug.cpu0, kernel.hotplug.mdelay, kernel.msix.shutdown-mask-pv,
   qemu.bind-unmask-flag, xen.domain-pirqs-102, xen.msixtbl.first-unmask.
 
-Left (leads): amdvi.data-index and kernel.remap.irte-per-irq both cite torvalds/linux ef75a8878766
-drivers/iommu/amd/iommu.c, yet one quotes ``new |= DTE_IRQ_REMAP_INTCTL`` (in no tree up to 6.12.19; a
-later dte_lock patch) and the other ``free_irte(irte_info->devid, ...)`` (5.15.24 / 5.17 only): one commit
-cannot hold both -- settle the ref (no model value depends on the wording). kernel.managed.nvme quotes ``PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, &affd`` for v6.6 -- 6.9.0
+Left (leads): kernel.managed.nvme quotes ``PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, &affd`` for v6.6 -- 6.9.0
 passes a ``flags`` variable (NVME_QUIRK_BROKEN_MSI); no 6.6 tree is stored to tell. kernel.free-irq.already-free's
 "4.15.0 free_irq" piece (``__free_irq(irq, dev_id)`` with a NULL check) matches neither 4.13.9 (no check) nor
 4.20 (``__free_irq(desc, dev_id)``). QEMU-side pieces (qemu.*, xen.pirq-msi-without-emuirq, xen.intx.bind,
@@ -131,6 +131,12 @@ def test_abi_choice_quotes_xen_fifo_events() -> None:
                                "xen_evtchn_2l_init(); xen_fifo_events = false; }")
     assert "(4.13.9: if (fifo_events)" in rd.quote
     assert rd.sources[0].ref == "v6.6" and "xen_fifo_events" in rd.sources[0].function
+
+
+def test_amd_quotes_match_the_cited_commit() -> None:
+    assert "dte |= DTE_IRQ_REMAP_INTCTL;" in _r("amdvi.data-index").quote
+    assert "new |=" not in _r("amdvi.data-index").quote
+    assert "free_irte(data->iommu, irte_info->devid, irte_info->index);" in _r("kernel.remap.irte-per-irq").quote
 
 
 def test_imprecise_quotes_and_paths_fixed() -> None:

@@ -494,7 +494,7 @@ reading("amdvi.data-index", "AMD-Vi leaves the MSI address the bare interrupt ad
         "The IOMMU takes the offset from data[10:0] (2048 entries at most; Linux's tables have 512).",
         source=(LINUX_AMD_IR, XEN_AMD_INTREMAP),
         quote="static void fill_msi_msg(struct msi_msg *msg, u32 index) { msg->data = index; msg->address_lo = 0; "
-        "msg->arch_addr_lo.base_address = X86_MSI_BASE_ADDRESS_LOW; ... new |= DTE_IRQ_REMAP_INTCTL; ... "
+        "msg->arch_addr_lo.base_address = X86_MSI_BASE_ADDRESS_LOW; ... dte |= DTE_IRQ_REMAP_INTCTL; ... "
         "#define INTREMAP_MAX_ORDER 0xB ... *data = (msg->data & ~(INTREMAP_MAX_ENTRIES - 1)) | offset;", module=M)
 reading("amdvi.multi-msi-align", "alloc_irq_index aligns a Multi-MSI block to roundup_pow_of_two(count) in the "
         "device's table (the device puts the message number in the data's low bits); MSI-X entries are allocated "

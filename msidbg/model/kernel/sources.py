@@ -774,7 +774,8 @@ reading("kernel.remap.irte-per-irq",
         "320748, 322509 crashed); it now gives the leaked irq its own entry (remap.keep_leaked).",
         source=(INTEL_IR, AMD_IR), module=M,
         quote="alloc_irte: 'irq_iommu->iommu = iommu; irq_iommu->irte_index =  index; irq_iommu->sub_handle = 0;'; "
-        "amd irq_remapping_free: 'irte_info = &data->irq_2_irte; free_irte(irte_info->devid, irte_info->index);'")
+        "amd irq_remapping_free: 'irte_info = &data->irq_2_irte; free_irte(data->iommu, irte_info->devid, "
+        "irte_info->index);'")
 reading("kernel.irq.freed-under-call",
         "(redteam32) Before 4c1ef72e9b71 (4.20) a failed second enable's free_msi_irqs frees every irq on the device's "
         "list (kernel.msi.enable-unserialised): msi_domain_free_irqs -> irq_domain_free_irqs -> irq_free_descs -> "
