@@ -51,7 +51,8 @@ MAX_PCPU = 254
 HYPERCALLS = {"PHYSDEVOP_get_free_pirq": None, "PHYSDEVOP_unmap_pirq": "a pirq", "EVTCHNOP_close": "a port"}
 PROBE_ACTIONS = ("hypercall", "fire")
 #: pci_alloc_irq_vectors' flags: msix (PCI_IRQ_MSIX), msi (PCI_IRQ_MSI), any (MSI-X then MSI: PCI_IRQ_MSIX |
-#: PCI_IRQ_MSI, the contract's meaning), and the extension's intx (PCI_IRQ_INTX, PCI_IRQ_LEGACY before 6.8) and
+#: PCI_IRQ_MSI, the contract's meaning), and the extension's intx (PCI_IRQ_INTX; the same bit is PCI_IRQ_LEGACY, what
+#: api.c tests through 6.9.0) and
 #: all (PCI_IRQ_ALL_TYPES: MSI-X, then MSI, then the INTx pin; docs/scenario.md "INTx")
 MODES = ("msix", "msi", "any", "intx", "all")
 #: ``intx.pin``: the Interrupt Pin register's values (1 = INTA# .. 4 = INTD#)

@@ -483,8 +483,8 @@ reading("iommu.atomic-irte", "Linux writes a remapped-format IRTE as two 64-bit 
         source=(LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, XEN_VTD_IRTE),
         quote="if ((irte->pst == 1) || (irte_modified->pst == 1)) { ... try_cmpxchg128(&irte->irte, &old, "
         "irte_modified->irte) ... } else { WRITE_ONCE(irte->low, irte_modified->low); WRITE_ONCE(irte->high, "
-        "irte_modified->high); } ... rc = qi_flush_iec(iommu, index, 0); ... vector:8, __reserved_2:8, dest_id:32; "
-        "}; __u64 low;", module=M)
+        "irte_modified->high); } ... rc = qi_flush_iec(iommu, index, 0); ... r_vector : 8, ... r_res1 : 8, "
+        "... dest_id : 32; ... }; ... __u64 low;", module=M)
 
 # --- amdvi.py --------------------------------------------------------------------------------------
 M = "msidbg.model.amdvi"
@@ -494,7 +494,7 @@ reading("amdvi.data-index", "AMD-Vi leaves the MSI address the bare interrupt ad
         "The IOMMU takes the offset from data[10:0] (2048 entries at most; Linux's tables have 512).",
         source=(LINUX_AMD_IR, XEN_AMD_INTREMAP),
         quote="static void fill_msi_msg(struct msi_msg *msg, u32 index) { msg->data = index; msg->address_lo = 0; "
-        "msg->arch_addr_lo.base_address = X86_MSI_BASE_ADDRESS_LOW; ... new |= DTE_IRQ_REMAP_INTCTL; ... "
+        "msg->arch_addr_lo.base_address = X86_MSI_BASE_ADDRESS_LOW; ... dte |= DTE_IRQ_REMAP_INTCTL; ... "
         "#define INTREMAP_MAX_ORDER 0xB ... *data = (msg->data & ~(INTREMAP_MAX_ENTRIES - 1)) | offset;", module=M)
 reading("amdvi.multi-msi-align", "alloc_irq_index aligns a Multi-MSI block to roundup_pow_of_two(count) in the "
         "device's table (the device puts the message number in the data's low bits); MSI-X entries are allocated "

@@ -47,8 +47,9 @@ LINUX_TIMER_PRIO = Source(L, "v6.6", "arch/x86/xen/time.c", "xen_setup_timer (th
 LINUX_FIFO_PRIO = Source(L, "v5.15.24", "drivers/xen/events/events_fifo.c, drivers/xen/events/events_base.c",
                          "__evtchn_fifo_handle_events (find_first_bit(&ready, EVTCHN_FIFO_MAX_QUEUES)), "
                          "consume_one_event, xen_set_irq_priority", "3.14..")
-LINUX_INIT_IRQ = Source(L, "v6.6", LINUX_EVENTS, "xen_init_IRQ (fifo_events: xen_evtchn_fifo_init, else "
-                        "xen_evtchn_2l_init)", "3.14..")
+LINUX_INIT_IRQ = Source(L, "v6.6", LINUX_EVENTS, "xen_init_IRQ (xen_fifo_events: xen_evtchn_fifo_init, "
+                        "else or on its failure xen_evtchn_2l_init and xen_fifo_events = false; 4.13.9's "
+                        "variable is fifo_events)", "3.14..")
 LINUX_EDGE = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq", "all"),
               Source(L, "v6.6", LINUX_EVENTS, "eoi_pirq (the xen_pirq_chip irq_ack)", "all"))
 LINUX_IRQ_FROM_PIRQ = Source(L, "v4.9", LINUX_EVENTS, "xen_irq_from_pirq, xen_destroy_irq",
@@ -401,9 +402,10 @@ reading("xen.hvmloader-cmd", "hvmloader's pci_setup, the HVM guest's firmware, l
         "pci_disable_device clears Bus Master. Not modelled: the Linux guest's BAR sizing at enumeration (decode "
         "off and on again around it, through QEMU: no net change; not read here) and whatever SeaBIOS or OVMF, "
         "which run after hvmloader, write (not read).", source=(XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414, QEMU_CMD),
-        quote="/* Enable bus mastering. */ cmd |= PCI_COMMAND_MASTER; ... /* Now enable the memory or I/O "
-        "mapping. */ cmd |= PCI_COMMAND_MEMORY; (4.5.0) / /* Enable bus master, memory and I/O decode for all valid "
-        "functions. */ cmd |= pci_devfn_decode_type[devfn]; (4.19.0)", module="msidbg.model.qemu")
+        quote="/* Enable bus mastering. */ cmd = pci_readw(devfn, PCI_COMMAND); cmd |= PCI_COMMAND_MASTER; ... /* "
+        "Now enable the memory or I/O mapping. */ cmd = pci_readw(devfn, PCI_COMMAND); ... cmd |= "
+        "PCI_COMMAND_MEMORY; (4.5.0) / /* Enable bus master, memory and I/O decode for all valid functions. */ ... "
+        "cmd = pci_readw(devfn, PCI_COMMAND); cmd |= pci_devfn_decode_type[devfn]; (4.19.0)", module="msidbg.model.qemu")
 reading("pciback.cmd", "A device assigned through pciback is handed over with Memory Space on and Bus Master off "
         "(pcistub_init_device enables it, xen_pcibk_reset_device disables it, which clears only Bus Master). A PV "
         "guest's Command write reaches the device only through dom0's pci_enable_device / pci_disable_device and "
@@ -450,7 +452,8 @@ reading("xen.msixtbl.completion-rearm", "msix_write_completion applies an armed 
               "XENLOG_WARNING, \"MSI-X write completion failure\\n\"); / hvm_io_assist: msix_write_completion(v);", module=M)
 #: xenunmask25: from f7039ee41b msix_write_completion runs at every hvm_do_resume (each schedule-in)
 XEN_RESUME_414 = Source(X, "RELEASE-4.14.0", "xen/arch/x86/hvm/ioreq.c, xen/arch/x86/hvm/hvm.c, "
-                        "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/domain.c, xen/arch/x86/hvm/hvm.c (hvm_hlt)",
+                        "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/vmx/vmx.c, xen/arch/x86/domain.c, "
+                        "xen/arch/x86/hvm/hvm.c (hvm_hlt)",
                         "handle_hvm_io_completion <- hvm_do_resume <- vmx_do_resume (ctxt_switch->tail: "
                         "context_switch, continue_running); hvm_hlt -> SCHEDOP_block",
                         "4.14.. and 4.12.4.., 4.13.2.. (xen_msix_completion_at_resume)")
@@ -1068,7 +1071,9 @@ M = "msidbg.model.evtchn_abi"
 reading("evtchn.abi-choice", "The guest uses the FIFO ABI when it asks for it (Linux 3.14+, xen.fifo_events "
         "not 0) and Xen offers EVTCHNOP_init_control (4.4+); the 2-level ABI otherwise.",
         source=(LINUX_INIT_IRQ, XEN_FIFO),
-        quote="if (fifo_events) ret = xen_evtchn_fifo_init(); if (ret < 0) xen_evtchn_2l_init();", module=M)
+        quote="if (xen_fifo_events) ret = xen_evtchn_fifo_init(); if (ret < 0) { xen_evtchn_2l_init(); "
+        "xen_fifo_events = false; } (4.13.9: if (fifo_events) ret = xen_evtchn_fifo_init(); if (ret < 0) "
+        "xen_evtchn_2l_init();)", module=M)
 reading("evtchn.2l-round-robin", "2-level: the upcall takes the selector with xchg and scans from the bit after "
         "the last port this CPU served: the start word from that bit, the other selected words once, the start "
         "word again from bit 0; each word's pending & bound-here & unmasked bits are read once per visit.",
@@ -1087,7 +1092,8 @@ reading("evtchn.fifo-queue", "FIFO: a pending, unmasked, unlinked event is linke
         quote="if ( !test_bit(EVTCHN_FIFO_MASKED, word) && !test_bit(EVTCHN_FIFO_LINKED, word) ) ... if ( !linked "
               "&& !test_and_set_bit(q->priority, &v->evtchn_fifo->control_block->ready) ) "
               "vcpu_mark_events_pending(v); / head = clear_linked(word); ... if (evtchn_fifo_is_pending(port) && "
-              "!evtchn_fifo_is_masked(port)) handle_irq_for_port(port);", module=M)
+              "!evtchn_fifo_is_masked(port)) { if (unlikely(drop)) ... else handle_irq_for_port(port); (4.13.9; "
+              "5.15.24: !ctrl, (port, ctrl))", module=M)
 reading("evtchn.fifo-one-priority", "Xen keeps a queue and a READY bit per priority (evtchn_fifo_set_pending "
         "links into queue[evtchn->priority] and sets READY bit q->priority) and Linux's "
         "__evtchn_fifo_handle_events serves find_first_bit(ready) -- the highest-priority ready queue -- one event "
@@ -1418,7 +1424,9 @@ reading("xen.intx.pv-not-modelled", "Not modelled for a PV guest's INTx (each a 
 reading("xen.intx.bind", "QEMU xen-pt's realize maps the function's machine GSI to the pirq of the same number "
         "and binds it for the guest slot's pin: the guest's GSI is hvm_pci_intx_gsi(slot, pin), shared by every "
         "slot/pin the formula folds onto it; a second function on the same machine GSI adds a digl to the same "
-        "pirq.", source=(QEMU_PT_INTX, LIBXC_MAP_GSI, XEN_INTX_DPCI),
+        "pirq.", source=(QEMU_PT_INTX, LIBXC_MAP_GSI, XEN_INTX_DPCI,
+                         Source(X, "RELEASE-4.19.0", "xen/arch/x86/include/asm/hvm/irq.h", "hvm_pci_intx_gsi",
+                                "all (xen/include/asm-x86/hvm/irq.h up to 4.16.0; the same formula in 4.5.0)")),
         quote="map.pirq = *pirq < 0 ? index : *pirq; ... rc = xc_domain_bind_pt_pci_irq(xen_xc, xen_domid, "
               "machine_irq, pci_dev_bus_num(d), PCI_SLOT(d->devfn), e_intx); ... guest_gsi = "
               "hvm_pci_intx_gsi(digl->device, digl->intx); ... #define hvm_pci_intx_gsi(dev, intx) "

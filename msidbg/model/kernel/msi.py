@@ -141,7 +141,7 @@ alloc_vectors = program("pci_alloc_irq_vectors", "pci_alloc_irq_vectors_affinity
 
 
 #: the scenario's ``mode`` -> pci_alloc_irq_vectors' flags (MSI-X, MSI, INTx): ``any`` is PCI_IRQ_MSIX |
-#: PCI_IRQ_MSI, ``all`` PCI_IRQ_ALL_TYPES, ``intx`` PCI_IRQ_INTX (PCI_IRQ_LEGACY before 6.8)
+#: PCI_IRQ_MSI, ``all`` PCI_IRQ_ALL_TYPES, ``intx`` PCI_IRQ_INTX (the same bit as PCI_IRQ_LEGACY, which api.c tests through 6.9.0)
 MODE_FLAGS = {"msix": (True, False, False), "msi": (False, True, False), "any": (True, True, False),
               "intx": (False, False, True), "all": (True, True, True)}
 

@@ -774,7 +774,8 @@ reading("kernel.remap.irte-per-irq",
         "320748, 322509 crashed); it now gives the leaked irq its own entry (remap.keep_leaked).",
         source=(INTEL_IR, AMD_IR), module=M,
         quote="alloc_irte: 'irq_iommu->iommu = iommu; irq_iommu->irte_index =  index; irq_iommu->sub_handle = 0;'; "
-        "amd irq_remapping_free: 'irte_info = &data->irq_2_irte; free_irte(irte_info->devid, irte_info->index);'")
+        "amd irq_remapping_free: 'irte_info = &data->irq_2_irte; free_irte(data->iommu, irte_info->devid, "
+        "irte_info->index);'")
 reading("kernel.irq.freed-under-call",
         "(redteam32) Before 4c1ef72e9b71 (4.20) a failed second enable's free_msi_irqs frees every irq on the device's "
         "list (kernel.msi.enable-unserialised): msi_domain_free_irqs -> irq_domain_free_irqs -> irq_free_descs -> "
@@ -1099,8 +1100,10 @@ PCI_INTX = Source(L, "v6.6", "drivers/pci/pci.c", "pci_intx (read Command, flip 
                   "split are not modelled; read in a 2024 linux-pci quote and 6.12-era diffs, not at the tag)")
 INTX_FOR_MSI = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_intx_for_msi / msi_capability_init / "
                       "msix_capability_init / pci_msi_shutdown / pci_msix_shutdown", "all")
-ALLOC_INTX = Source(L, "v6.6", "drivers/pci/msi/api.c", "pci_alloc_irq_vectors_affinity (PCI_IRQ_LEGACY, "
-                    "PCI_IRQ_INTX from 6.8: min_vecs == 1 && dev->irq -> pci_intx(dev, 1), return 1)",
+ALLOC_INTX = Source(L, "v6.6", "drivers/pci/msi/api.c", "pci_alloc_irq_vectors_affinity (flags & PCI_IRQ_LEGACY "
+                    "in the 6.5 and 6.9.0 trees, flags & PCI_IRQ_INTX in 6.12.19: the same bit, 1 << 0; 6.9.0's "
+                    "pci.h defines PCI_IRQ_INTX with PCI_IRQ_LEGACY its deprecated alias, 6.5's only "
+                    "PCI_IRQ_LEGACY. min_vecs == 1 && dev->irq -> pci_intx(dev, 1), return 1)",
                     "4.10.. (drivers/pci/msi.c before 5.17; a 4.8-era backport reads the same)")
 IOAPIC_LEVEL_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                            "mp_irqdomain_alloc (level: handle_fasteoi_irq) / mp_irqdomain_activate -> "
@@ -1178,8 +1181,9 @@ reading("kernel.intx",
         "no MSI-X or MSI vector falls back to the pin when min_vecs is 1 and the function has one (dev->irq: "
         "intx:): pci_intx(dev, 1) clears Command.Interrupt Disable, and vector 0 is the GSI's irq.",
         source=(ALLOC_INTX, PCI_INTX), module=M + ".intx",
-        quote="if (flags & PCI_IRQ_INTX) { if (min_vecs == 1 && dev->irq) { /* Invoke the affinity spreading logic "
-        "... */ if (affd) irq_create_affinity_masks(1, affd); pci_intx(dev, 1); return 1; } }")
+        quote="if (flags & PCI_IRQ_LEGACY) { if (min_vecs == 1 && dev->irq) { /* Invoke the affinity spreading logic "
+        "... */ if (affd) irq_create_affinity_masks(1, affd); pci_intx(dev, 1); return 1; } } (6.12.19: if (flags "
+        "& PCI_IRQ_INTX), the same bit)")
 reading("kernel.intx.for-msi",
         "Enabling MSI or MSI-X sets Command.Interrupt Disable (pci_intx_for_msi(dev, 0) before MSI Enable, before "
         "MSI-X's Function Mask is cleared); shutting it down clears it again (pci_intx_for_msi(dev, 1) after the "
@@ -1201,7 +1205,7 @@ reading("kernel.intx.for-msi",
         module=M + ".intx",
         quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); ... if (enable) new = pci_command & "
         "~PCI_COMMAND_INTX_DISABLE; else new = pci_command | PCI_COMMAND_INTX_DISABLE; if (new != pci_command) "
-        "pci_write_config_word(pdev, PCI_COMMAND, new);")
+        "{ ... pci_write_config_word(pdev, PCI_COMMAND, new);")
 reading("kernel.intx.fasteoi",
         "A level IO-APIC irq runs handle_fasteoi_irq: disabled or without an action it is marked IRQS_PENDING, "
         "its entry masked, and EOId; otherwise every action's handler runs (a shared line), note_interrupt counts "
@@ -1995,7 +1999,8 @@ reading("kernel.vector.legacy-ebusy-first",
         source=LEGACY_VECTOR, module=M,
         quote="if (d->move_in_progress || cpumask_intersects(d->old_domain, cpu_online_mask)) return -EBUSY;")
 #: lowprio25: apic_flat's half of the legacy allocator and its messages, read in the stored 4.13.9 tree
-LEGACY_FLAT = (Source(L, "v4.13.9", "arch/x86/kernel/apic/vector.c + apic.c + apic_flat_64.c + msi.c",
+LEGACY_FLAT = (Source(L, "v4.13.9", "arch/x86/kernel/apic/vector.c + apic.c + apic_flat_64.c + msi.c "
+                      "+ arch/x86/include/asm/apic.h",
                       "__assign_irq_vector (vector_searchmask = domain & online; cpumask_equal(vector_cpumask, "
                       "d->domain): goto success) / flat_vector_allocation_domain (APIC_ALL_CPUS) / "
                       "flat_cpu_mask_to_apicid (the OR of the mask's bits, also the effective affinity) / "
