@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import events
-from textual.geometry import Region
 from textual.reactive import reactive
-from textual.strip import Strip
 
 from msidbg.tui import apicgrid
 from msidbg.tui.apicgrid import BLOCK
@@ -45,7 +43,6 @@ class ApicGrid(LineView):
 
     PREFIX = "apic"
     #: inside ``render_lines`` only: (view, selected (cpu, vector), line count) for the frame's lines
-    _frame: tuple[Any, ...] | None = None
     STYLE_NAMES = ("header", "header-changed", "label", "set", "owned", "changed", "cursor")
     #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
     HELP_TITLE = "APIC"
@@ -129,15 +126,8 @@ class ApicGrid(LineView):
         if cpu < len(self.view.world["cpus"]):
             self.set_titles(subtitle=apicgrid.owner(self.view.world, cpu, vector))
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """The lines of one frame read one view and selection: taken once for the frame rather than once a
-        line (nothing changes them between two lines of a frame; following the event's CPU repaints every
-        row on most steps of an interrupt burst on many CPUs)."""
-        self._frame = (self.view, self.selected, self.line_count())
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._frame = None
+    def frame_state(self) -> tuple[Any, ...]:
+        return (self.view, self.selected, self.line_count())
 
     def line_count(self) -> int:
         if self._frame is not None:

@@ -67,6 +67,23 @@ class LineView(ScrollView, can_focus=True):
         self._strips: dict[tuple[tuple[Span, ...], int, int, int], Strip] = {}
         self._titles: tuple[str | None, str | None] = (None, None)
 
+    # -- one frame -------------------------------------------------------------------------------
+    #: what every line of the frame being rendered reads (``frame_state``); None outside ``render_lines``
+    _frame: tuple[Any, ...] | None = None
+
+    def frame_state(self) -> tuple[Any, ...] | None:
+        """What every line of one frame reads and nothing changes between two lines of it (the view, the
+        selection, the column layout, the line count): taken once a frame rather than once a line (a scroll
+        repaints every row, on most steps of an interrupt burst). None: the lines read it themselves."""
+        return None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame = self.frame_state()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     # -- what subclasses provide ------------------------------------------------------------
     def line_count(self) -> int:
         return 0

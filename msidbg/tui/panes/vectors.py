@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import events
-from textual.geometry import Region
 from textual.reactive import reactive
-from textual.strip import Strip
 
 from msidbg.tui import table
 from msidbg.tui.panes.lines import LineView, Span, pane_keys
@@ -28,7 +26,6 @@ class VectorTable(LineView):
     header_lines = 1
     BORDER_TITLE = "Vector table"
     #: inside ``render_lines`` only: (view, selected row, (columns, compact), line count) for the frame's lines
-    _frame: tuple[Any, ...] | None = None
     #: up/down select a row as a click does (described below; ``w`` explains it): with the
     #: keyboard alone no row could be selected, so ``w`` could not be asked about one
     #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
@@ -178,15 +175,8 @@ class VectorTable(LineView):
             return [("no MSI or MSI-X capability: the INTx pin is its interrupt", "header")]
         return [(GAP.join(title.ljust(w) for title, w in self._columns()), "header")]
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """The lines of one frame read one view, selection and column layout: taken once for the frame rather
-        than once a line (nothing changes the world or this pane between two lines of a frame; a scroll
-        repaints every row, ~20 of them, on most steps in an interrupt burst)."""
-        self._frame = (self.view, self.selected, self._layout(), self.line_count())
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._frame = None
+    def frame_state(self) -> tuple[Any, ...]:
+        return (self.view, self.selected, self._layout(), self.line_count())
 
     def line_count(self) -> int:
         if self._frame is not None:
