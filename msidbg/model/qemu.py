@@ -63,14 +63,22 @@ IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq:
 PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), ("space", STR),
                   doc="a PV guest's write that goes nowhere: a config write (space: config) pciback drops -- "
                   "the MSI / MSI-X capability is read-only to the guest; a Command write for which dom0's "
-                  "pci_is_enabled / is_busmaster ask no call after a pm_resume reset (value: the device's Command) "
+                  "pci_is_enabled / is_busmaster ask no call after a pm_resume reset, or that changes no bit dom0's "
+                  "calls own (an Interrupt Disable write: pciback keeps it in cmd->val) (value: the device's Command) "
                   "-- (space msix-table: no modelled path "
                   "emits it since kernel26 -- a domU's table store is a page fault, xen.pv.msix-table-fault)")
 
 
 # --- state -------------------------------------------------------------------------------------
 def build(scn: Any, w: World) -> None:
-    """PLATFORM_BUILDERS hook (after Xen's): QEMU's emulated view of each passthrough device."""
+    """PLATFORM_BUILDERS hook (after Xen's): QEMU's emulated view of each passthrough device; on xen-pv
+    pciback's Command field (``pb_cmd``, :class:`PvAccessors`)."""
+    if w.platform["kind"] == "xen-pv":
+        for name in sorted(w.devices):
+            if w.devices[name]["passthrough"]:
+                # command_init: 'pci_read_config_word(dev, PCI_COMMAND, &cmd->val)' when pciback takes the function
+                w.devices[name]["pb_cmd"] = int(w.devices[name]["cmd"])
+        return
     if w.platform["kind"] != "xen-hvm":
         return
     devs = {}
@@ -447,8 +455,12 @@ class PvAccessors:
     @staticmethod
     def cfg_read(k: Any, dev: str, name: str) -> int:
         d = k.w.devices[dev]
-        if name == "cmd":   # pciback's command_read: the device's register
-            return int(d["cmd"])
+        if name == "cmd":
+            # pciback's command_read (af6fc858a35b): '*value &= PCI_COMMAND_GUEST; *value |= cmd->val &
+            # ~PCI_COMMAND_GUEST;' -- Interrupt Disable (not a PCI_COMMAND_GUEST bit) is what the guest last
+            # wrote (cmd->val, ``pb_cmd``), not the device's, which dom0's own pci_intx_for_msi sets and clears
+            # (intx36). The model takes only that bit from cmd->val: the decode bits stay the device's (a lead)
+            return int(d["cmd"] & ~CMD_INTX_DISABLE | d.get("pb_cmd", d["cmd"]) & CMD_INTX_DISABLE)
         return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"] if name == "msi_ctrl"
                    else d["msi"][name])
 
@@ -460,7 +472,11 @@ class PvAccessors:
         if offset == PCI_COMMAND:
             # pciback's command_write (af6fc858a35b): the guest's bits reach the device only through
             # dom0's own calls -- pci_enable_device when it asks for decoding (Memory Space on; a
-            # disable clears only Bus Master), pci_set_master / pci_clear_master after its Bus Master
+            # disable clears only Bus Master), pci_set_master / pci_clear_master after its Bus Master;
+            # Interrupt Disable through pci_intx only 'if (dev_data && dev_data->allow_interrupt_control &&
+            # ...)', which libxl never sets -- then 'cmd->val = value;' (command_read's answer from now)
+            if "pb_cmd" in d:
+                d["pb_cmd"] = value & 0xFFFF
             if "pciback" in d:
                 before = dict(d["pciback"])
                 value = _dom0_command(d, value)
@@ -469,6 +485,13 @@ class PvAccessors:
                     return
             else:
                 value = (d["cmd"] | (CMD_MEMORY if value & (CMD_IO | CMD_MEMORY) else 0)) & ~CMD_MASTER | (value & CMD_MASTER)
+                if value == d["cmd"]:
+                    # dom0's calls write Command only when it changes (pci_enable_resources, __pci_set_master: 'if
+                    # (cmd != old_cmd)'): a guest write that changes none of the bits they own -- its pci_intx, whose
+                    # Interrupt Disable stays in cmd->val -- reaches no device (intx36: it was a device write of the
+                    # device's own value)
+                    k.ev(PV_DROPPED, dev, offset, value, k.s("config"), cost="trap")
+                    return
             size = 2
         else:
             # everything else the model keeps (MSI / MSI-X Message Control, MSI address, data and Mask

@@ -1759,9 +1759,12 @@ Revisions:
   lock, which kernel33 removed). The merged lanes' pinned timings re-derived under the combined model (no model change):
   tests/xen33 a03 (audit25's pre-4.8 rate-limited yield meets xen33's spinner: take_cpu_down 6.004416 ms),
   tests/heldout_xen31 x30 (xen33's PV spinner: offline 28.5162 ms) and x38 (schedule-in 8.004848 ms).
+- 20: (intx36) pci_intx_for_msi writes every function's Command.Interrupt Disable, pin or not (reading
+  ``kernel.intx.for-msi``: pci_intx_for_msi / pci_intx of torvalds/linux v4.13.9, v5.15.24, v6.12.19 look at neither
+  dev->irq nor Interrupt Pin; the model made the write only for a function with ``intx:``). PLACEHOLDER.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 19
+MODEL = 20
