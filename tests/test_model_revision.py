@@ -24,7 +24,8 @@ RUNS = {1: "04237649152fe3e274a0ffb3", 2: "09cb220fd1dd3898f5442acc", 3: "8cc3fa
         15: "bc8745eb8646807c4a3d5205", 16: "f3d047e1895bd0ed1c6fe30b",
         17: "0246dce9b0a12f4304e8be50",
         18: "f7d37f364c21e828476dfbd9",
-        19: "e4c73b932d007be63f47470b"}
+        19: "e4c73b932d007be63f47470b",
+        20: "8cc10cd11655abb27f43304c"}
 
 
 def runs_digest() -> str:
