@@ -32,11 +32,11 @@ def test_run_save_then_replay_prints_the_same_summary_and_exits_0(tmp_path: Path
         assert out.returncode == 0, out.stderr
         got = json.loads(out.stdout)
         if extra:  # without the replayed history there is no provenance: each hit's cause is null
-            assert all(h["cause"] is None for h in got["hits"]) and summ["hits"][0]["cause"] == [25, 17]
+            assert all(h["cause"] is None for h in got["hits"]) and summ["hits"][0]["cause"] == [26, 18]
             got["hits"] = summ["hits"]
         assert got == summ
     human = msidbg("replay", str(path))
-    assert human.returncode == 0 and "stopped: breakpoint at event 25 on breakpoint msix-write-unmasked" in human.stdout
+    assert human.returncode == 0 and "stopped: breakpoint at event 26 on breakpoint msix-write-unmasked" in human.stdout
 
 
 def test_replay_exits_1_on_divergence_naming_event_and_path(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_replay_exits_1_on_divergence_naming_event_and_path(tmp_path: Path) -> N
     assert out.returncode == 1, out.stderr
     err = out.stderr.strip()
     assert "\n" not in err and err.startswith(f"msidbg: {path}: replay diverged")
-    assert "event 25" in err and "devices.eth0.msix.table[2].ctrl" in err
+    assert "event 26" in err and "devices.eth0.msix.table[2].ctrl" in err
 
 
 def test_replay_and_open_exit_2_on_bad_files_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,13 +115,13 @@ def test_break_with_an_unknown_world_name_is_refused_naming_the_column() -> None
 def test_break_forms_stop_the_headless_run(tmp_path: Path) -> None:
     out = msidbg("run", BUG, "--headless", "--json", "--stop-at-break", "--break", "watch cpu[1].isr[0x21]")
     s = json.loads(out.stdout)
-    assert out.returncode == 1 and s["stopped"] == {"reason": "breakpoint", "event": 25,
+    assert out.returncode == 1 and s["stopped"] == {"reason": "breakpoint", "event": 26,
                                                      "breakpoint": "msix-write-unmasked"}
     text = Path(BUG).read_text().replace("breakpoints: [msix-write-unmasked, irq-lost, irq-spurious]", "")
     f = tmp_path / "nobreaks.yaml"
     f.write_text(text)
     out = msidbg("run", str(f), "--headless", "--json", "--stop-at-break", "--break", "watch cpu[1].isr[0x21]")
-    assert json.loads(out.stdout)["stopped"] == {"reason": "breakpoint", "event": 30,
+    assert json.loads(out.stdout)["stopped"] == {"reason": "breakpoint", "event": 31,
                                                  "breakpoint": "watch cpu[1].isr[0x21]"}
 
 

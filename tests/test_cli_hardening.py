@@ -66,7 +66,7 @@ def test_json_and_stop_at_break_without_headless_do_not_start_the_tui() -> None:
     out = msidbg("run", BUG, "--json")
     assert out.returncode == 0 and json.loads(out.stdout)["scenario"] == "msix-write-while-unmasked"
     out = msidbg("run", BUG, "--stop-at-break")
-    assert out.returncode == 1 and "stopped: breakpoint at event 25" in out.stdout
+    assert out.returncode == 1 and "stopped: breakpoint at event 26" in out.stdout
 
 
 # --- issue 15 item 10: a closed pipe ------------------------------------------------------------------------------

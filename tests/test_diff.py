@@ -136,7 +136,7 @@ def test_one_switch_of_the_2021_fix_alone_parts_at_irq_startup(tmp_path: object)
     b.write_text(src.replace('  version: "5.13"', '  version: "5.13"\n  affinity_before_startup: true', 1))
     r = diff_files(str(SCN / "msix-write-while-unmasked.yaml"), str(b))
     d = r.first
-    assert d is not None and d.context == "cpu0.proc" and d.a == d.b == 23
+    assert d is not None and d.context == "cpu0.proc" and d.a == d.b == 24
     assert (d.a_info["kind"], d.b_info["kind"]) == ("msix.write", "vector.assign")
     assert d.a_info["stack"][:2] == ["__irq_startup+enable", "irq_startup+startup_last"]
     assert d.b_info["stack"][2:4] == ["irq_setup_affinity+chosen", "irq_startup+startup_middle"]

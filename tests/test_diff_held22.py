@@ -26,30 +26,30 @@ HELD = ROOT / "tests" / "heldout_diff22"
 #: or the steps that read it leave the same state at every event)
 PAIRS: list[tuple[str, str, str | None, int | None, str, str, bool, list[str], bool]] = [
     ("d01-cleanup-k65", "d01-cleanup-k66", "cpu1.proc", 5, "msi_domain_alloc_irqs+alloc_irq", "msi_domain_alloc_irqs+alloc_irq", False, ['kernel.version', 'vector_cleanup'], True),
-    ("d02-offline-k58", "d02-offline-k59", "cpu3.proc", 42, "take_cpu_down+cpu_disable", "take_cpu_down+cpu_disable", False, ['amd_irte_cmpxchg', 'cpu_disable_apic', 'kernel.version'], True),
-    ("d03-preaffinity-k57", "d03-preaffinity-k58", "cpu0.proc", 13, "irq_set_affinity+request_move", "irq_set_affinity+request_move", False, ['affinity_on_activate', 'kernel.version', 'spurious_apic_entry'], True),
+    ("d02-offline-k58", "d02-offline-k59", "cpu3.proc", 43, "take_cpu_down+cpu_disable", "take_cpu_down+cpu_disable", False, ['amd_irte_cmpxchg', 'cpu_disable_apic', 'kernel.version'], True),
+    ("d03-preaffinity-k57", "d03-preaffinity-k58", "cpu0.proc", 14, "irq_set_affinity+request_move", "irq_set_affinity+request_move", False, ['affinity_on_activate', 'kernel.version', 'spurious_apic_entry'], True),
     ("d04-intx-count-k512", "d04-intx-count-k513", "cpu1.irq", 14, "handle_fasteoi_irq+note", "handle_fasteoi_irq+eoi", True, ['kernel.version', 'note_interrupt_counts'], True),
-    ("d05-reprobe-skip", "d05-reprobe-ebusy", "cpu1.proc", 38, "driver_probe+bound", "driver_probe+bound", False, ['bound_probe'], False),
+    ("d05-reprobe-skip", "d05-reprobe-ebusy", "cpu1.proc", 39, "driver_probe+bound", "driver_probe+bound", False, ['bound_probe'], False),
     ("d06-nvme-online", "d06-nvme-present", "cpu0.proc", 14, "driver_probe+alloc", "driver_probe+alloc", False, ['nvme_queue_cpus'], True),
-    ("d07-xen-eoi-k45", "d07-xen-eoi-k46", "cpu0.irq", 60, "irq_move_irq+mask_first", "xen_handle_edge_irq+ack", True, ['kernel.version', 'xen_eoi_clear_first'], True),
+    ("d07-xen-eoi-k45", "d07-xen-eoi-k46", "cpu0.irq", 65, "irq_move_irq+mask_first", "xen_handle_edge_irq+ack", True, ['kernel.version', 'xen_eoi_clear_first'], True),
     ("d08-xen-ignoremask-k517", "d08-xen-ignoremask-k518", "cpu0.proc", 13, "xen_hvm_setup_msi_irqs+alloc", "msix_capability_init+setup_entries", False, ['affinity_online_filter', 'kernel.version', 'xen_hvm_msi_ignore_mask'], True),
     ("d09-xen-dmwrites-false", "d09-xen-dmwrites-true", "cpu1.proc", 53, "msix_capability_init+mask_late", "msix_capability_init+mask_late", False, ['xen_dm_msix_all_writes'], True),
     ("d10-qemu-latch-false", "d10-qemu-latch-true", None, None, "", "", False, ['qemu_msix_latch'], True),
-    ("d11-qemu-unmap-false", "d11-qemu-unmap-true", "qemu", 55, "xen_pt_pci_write_config+write_through", "xen_pt_msi_disable+msi_unbind", False, ['qemu_unmap_pirq_on_msi_disable'], False),
+    ("d11-qemu-unmap-false", "d11-qemu-unmap-true", "qemu", 60, "xen_pt_pci_write_config+write_through", "xen_pt_msi_disable+msi_unbind", False, ['qemu_unmap_pirq_on_msi_disable'], False),
     ("d12-xen-pirqcache-k410", "d12-xen-pirqcache-k411", "cpu0.proc", 13, "xen_hvm_setup_msi_irqs+read_back", "xen_hvm_setup_msi_irqs+alloc", False, ['kernel.version', 'xen_reuse_cached_pirq'], True),
     ("d13-xen-vlapic-x417", "d13-xen-vlapic-x418", None, None, "", "", False, ['platform.xen', 'xen_vlapic_disabled_refuses'], True),
-    ("d14-amdvi-cmpxchg-false", "d14-amdvi-cmpxchg-true", "cpu0.proc", 17, "amd_modify_irte_ga+store", "amd_modify_irte_ga+store", False, ['amd_irte_cmpxchg'], True),
+    ("d14-amdvi-cmpxchg-false", "d14-amdvi-cmpxchg-true", "cpu0.proc", 18, "amd_modify_irte_ga+store", "amd_modify_irte_ga+store", False, ['amd_irte_cmpxchg'], True),
     ("d15-flat-k611", "d15-flat-k612", "cpu0.proc", 6, "pci_write_msi_msg+prepare", "pci_write_msi_msg+prepare", True, ['affinity_usr_errno', 'apic_flat_logical', 'kernel.version', 'platform.apic'], True),
-    ("d16-managed-errno-eio", "d16-managed-errno-eperm", "cpu1.proc", 86, "write_irq_affinity+write_affinity", "write_irq_affinity+write_affinity", False, ['affinity_usr_errno'], False),
+    ("d16-managed-errno-eio", "d16-managed-errno-eperm", "cpu1.proc", 87, "write_irq_affinity+write_affinity", "write_irq_affinity+write_affinity", False, ['affinity_usr_errno'], False),
     ("d17-multimsi-none", "d17-multimsi-quirk", None, None, "", "", False, ['devices.sas2.quirks'], True),
-    ("d18-dying-play-dead", "d18-dying-do-idle", "cpu1.proc", 36, "take_cpu_down+idle_dead", "take_cpu_down+idle_dead", False, ['dying_irqs_off'], True),
+    ("d18-dying-play-dead", "d18-dying-do-idle", "cpu1.proc", 37, "take_cpu_down+idle_dead", "take_cpu_down+idle_dead", False, ['dying_irqs_off'], True),
     ("d19-freeirq-shutdown", "d19-freeirq-delayed", None, None, "", "", False, ['free_irq_deactivate'], True),
-    ("d20-xen-bindaff-false", "d20-xen-bindaff-true", "qemu", 39, "xen_pt_msix_update_one+bind", "xen_pt_msix_update_one+bind", False, ['xen_bind_affinity_first'], True),
+    ("d20-xen-bindaff-false", "d20-xen-bindaff-true", "qemu", 44, "xen_pt_msix_update_one+bind", "xen_pt_msix_update_one+bind", False, ['xen_bind_affinity_first'], True),
     # (lockq25: CPU1 entered handle_edge_irq before free_irq came for desc->lock, so it takes the lock first and
     # handles the probe's signal -- the runs are two events shorter; 37 before)
-    ("d21-shutslot-false", "d21-shutslot-true", "cpu0.proc", 36, "free_msi_irqs+release_irq", "free_msi_irqs+release_irq", False, ['vector_shutdown_slot'], True),
-    ("d22-qemu-latch-nopirq-false", "d22-qemu-latch-nopirq-true", "qemu", 75, "pci_msix_write+latch", "pci_msix_write+latch", False, ['qemu_msix_latch'], True),
-    ("d23-multimsi-ir-none", "d23-multimsi-ir-quirk", "dev.sas2", 19, "", "", False, ['devices.sas2.quirks'], False),
+    ("d21-shutslot-false", "d21-shutslot-true", "cpu0.proc", 38, "free_msi_irqs+release_irq", "free_msi_irqs+release_irq", False, ['vector_shutdown_slot'], True),
+    ("d22-qemu-latch-nopirq-false", "d22-qemu-latch-nopirq-true", "qemu", 80, "pci_msix_write+latch", "pci_msix_write+latch", False, ['qemu_msix_latch'], True),
+    ("d23-multimsi-ir-none", "d23-multimsi-ir-quirk", "dev.sas2", 20, "", "", False, ['devices.sas2.quirks'], False),
 ]
 
 
@@ -102,11 +102,11 @@ def test_a_switch_that_changes_only_state_parts_the_runs_where_it_does() -> None
 
 
 def test_the_same_event_from_another_step_is_the_divergence() -> None:
-    """4.5 / 4.6 (ff1e22e7a638): both emit evtchn.mask at event 60 (55 before kernel32), 4.5 from irq_move_irq (before clear_evtchn),
+    """4.5 / 4.6 (ff1e22e7a638): both emit evtchn.mask at event 65 (55 before kernel32, 60 before intx36), 4.5 from irq_move_irq (before clear_evtchn),
     4.6 from the ack; the desc's masked / move_pending differ after it. Main parted one event later."""
     r = diff_files(str(HELD / "d07-xen-eoi-k45.yaml"), str(HELD / "d07-xen-eoi-k46.yaml"))
     d = r.first
-    assert d is not None and (d.a, d.b) == (60, 60) and d.state_only     # (kernel32: the MSI set-up write, 5 events on HVM)
+    assert d is not None and (d.a, d.b) == (65, 65) and d.state_only     # (kernel32: the MSI set-up write, 5 events on HVM; intx36: pci_intx_for_msi's read and write, 5 more)
     assert d.a_info["stack"][:2] == ["irq_move_irq+mask_first", "xen_handle_edge_irq+ack"]
     vals = {p["path"]: (p["a"], p["b"]) for p in d.paths}
     assert vals == {"irqs[24].masked": (True, False), "irqs[24].move_pending": (False, True)}

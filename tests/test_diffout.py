@@ -150,7 +150,7 @@ def test_why_help_says_where_hit_numbers_come_from_and_they_do(capsys: pytest.Ca
     (("why", "{held}/w04-unplug-managed-6p1p62.yaml", "--hit", "0"),
      "msidbg: {held}/w04-unplug-managed-6p1p62.yaml: why: argument --hit: no hit 0: the run has no armed breakpoint hit (expected a run "
      "with one: arm a breakpoint with --break NAME, or ask --event N or --path P)"),
-    (("why", "{snap}", "--event", "99999"), "msidbg: {snap}: why: argument --event: no event 99999: the run has 25 events (expected 1..25)"),
+    (("why", "{snap}", "--event", "99999"), "msidbg: {snap}: why: argument --event: no event 99999: the run has 26 events (expected 1..26)"),
 ])
 def test_bad_input_is_one_line_naming_the_file_and_the_option(args: tuple[str, ...], says: str,
                                                                capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,7 +43,7 @@ def test_ctrl_c_while_shrinking_keeps_the_failure_found(tmp_path: Path, monkeypa
                                                         jobs: int) -> None:
     full = explore(str(E13), jobs=jobs)
     f0 = full["failures"][0]
-    assert (f0["run"], f0["deviations_found"], f0["deviations"], f0["shrink_complete"]) == (3, 8, 2, True)
+    assert (f0["run"], f0["deviations_found"], f0["deviations"], f0["shrink_complete"]) == (3, 9, 2, True)   # (intx36: the failing run has one deviation more -- a step more per set-up -- and shrinks to the same 2)
     assert full["interrupted"] is False and full["interrupted_while"] is None
     _ctrl_c_while_shrinking(monkeypatch, (3,))     # the 1st draw is the recorded list's replay
     res = explore(str(E13), jobs=jobs, save_failing=str(tmp_path / "out"))
@@ -51,7 +51,7 @@ def test_ctrl_c_while_shrinking_keeps_the_failure_found(tmp_path: Path, monkeypa
     f = res["failures"][0]
     assert (f["signature"], f["seed"], f["run"]) == (f0["signature"], f0["seed"], 3)
     assert f["shrink_complete"] is False and f["shrink_stopped"] == "interrupted"
-    assert f0["deviations"] <= f["deviations"] <= 8
+    assert f0["deviations"] <= f["deviations"] <= f0["deviations_found"]
     snap = Session.open(f["snapshot"])      # verified by replay, and it lands on the failure
     assert snap.cursor == f["event"] and [h.name for h in snap.armed_hits()][-1] == "msi-torn-message"
     text = report.human(res)

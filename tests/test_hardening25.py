@@ -272,7 +272,7 @@ def test_an_output_encoding_without_every_character_escapes_them(encoding: str) 
 
 def test_why_at_past_the_end_says_what_was_expected() -> None:
     """'--at 99999999: the snapshot's history ends at event 25' had no '(expected ...)'."""
-    for source, end in ((SNAP, 25), (SCN, 121)):
+    for source, end in ((SNAP, 26), (SCN, 122)):
         code, out, err = cli("why", source, "--path", "cpus[0].irr", "--at", "99999999")
         assert code == 2 and out == "" and _one_line(err, source).endswith(f"(expected 0..{end})"), err
 

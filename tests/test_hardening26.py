@@ -239,7 +239,7 @@ def test_check_fails_a_run_the_cap_cut_instead_of_saying_ok(tmp_path: Path, smal
     assert lines[1].startswith("ok ")
     code, out, _ = cli("check", str(scn), "--max-events", "2000")
     assert code == 1 and out == f"FAIL {scn}: expect: not judged: the run did not end within 2,000 events (--max-events)\n"
-    code, out, _ = cli("check", SCN, "--max-events", "121")
+    code, out, _ = cli("check", SCN, "--max-events", "122")
     assert code == 0 and out.startswith("ok "), out
 
 
@@ -394,7 +394,7 @@ def test_a_text_whose_block_starts_after_its_first_mib_is_a_snapshot_for_every_c
         code, out, err = cli(*command)
         assert code == 0 and out, (command, err)
     code, out, err = cli("why", str(box))
-    assert "msix-write-unmasked at event 25" in out
+    assert "msix-write-unmasked at event 26" in out
 
 
 def test_a_large_text_file_without_a_block_is_not_told_to_run_as_a_scenario(tmp_path: Path) -> None:

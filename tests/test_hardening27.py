@@ -107,7 +107,7 @@ run:
   - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 10000000, every: 1ns}
 breakpoints: [irq-lost]
 """
-CAP_LINE = ("the run did not end within 3,000 events, the default cap: stopped at virtual time 0.001002927s "
+CAP_LINE = ("the run did not end within 3,000 events, the default cap: stopped at virtual time 0.001002926s "
             "(expected a run that ends: --max-events N runs further)")
 
 
@@ -154,7 +154,7 @@ def test_diff_stops_each_run_at_the_default_cap(storm: str) -> None:
     code, out, err = cli("diff", storm, SCN, "--json")
     assert code == 1 and err == f"msidbg: {storm}: {CAP_LINE}\n", err
     res = json.loads(out)
-    assert res["events"] == {"a": 3000, "b": 121} and res["event_cap"] == 3000 and res["cut"] == ["a"]
+    assert res["events"] == {"a": 3000, "b": 122} and res["event_cap"] == 3000 and res["cut"] == ["a"]
     code, out, err = cli("diff", SCN, SCN, "--json")
     assert code == 0 and err == "" and "event_cap" not in json.loads(out)
 

@@ -49,9 +49,9 @@ def test_export_past_the_record_bound_writes_the_trace_up_to_it_and_says_so(tmp_
     assert len(lines) == 2, err
     cut = lines[0]
     assert cut.startswith(f"msidbg: {SCN}: the trace reached 100 records, the most export holds in memory, at event "), cut
-    assert cut.endswith(" or fewer)") and " of 121 (virtual time " in cut, cut
+    assert cut.endswith(" or fewer)") and " of 122 (virtual time " in cut, cut
     n = int(cut.split("--max-events ")[1].split()[0])
-    assert 30 < n < 121 and lines[1].startswith(f"wrote {out}: {n} events, "), err
+    assert 30 < n < 122 and lines[1].startswith(f"wrote {out}: {n} events, "), err
     monkeypatch.setattr(perfetto, "MAX_RECORDS", 5_000_000)
     ref = tmp_path / "ref.pftrace"
     code, _, err2 = cli("export", SCN, "--perfetto", str(ref), "--max-events", str(n))
@@ -62,7 +62,7 @@ def test_export_past_the_record_bound_writes_the_trace_up_to_it_and_says_so(tmp_
 def test_export_within_the_bound_says_nothing_of_it(tmp_path: Path) -> None:
     out = tmp_path / "whole.pftrace"
     code, _, err = cli("export", SCN, "--perfetto", str(out))
-    assert code == 0 and err.startswith(f"wrote {out}: 121 events, ") and len(err.splitlines()) == 1, err
+    assert code == 0 and err.startswith(f"wrote {out}: 122 events, ") and len(err.splitlines()) == 1, err
 
 
 # --- (1) arithmetic in a condition -----------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def _sealed(tmp_path: Path, change: dict[str, object], sub: str | None = None) -
                                          "names, each a string of at most 64 characters)"),
     ({"names": ["x" * 65]}, "hits", "hits.names: [0] is a string of 65 characters (expected at most 256 breakpoint names, each a "
                                    "string of at most 64 characters)"),
-    ({"digests": b"x"}, "log", "log.digests: 1 bytes (expected 25 digests of 8 bytes for 25 events in blocks of 1)"),
+    ({"digests": b"x"}, "log", "log.digests: 1 bytes (expected 26 digests of 8 bytes for 26 events in blocks of 1)"),
     ({"msidbg": "x" * 5000}, None, "msidbg: too long: 5000 characters (expected at most 64)"),
     ({"columns": b"nope"}, "hits", "hits.columns: not zlib data: Error -3 while decompressing data: incorrect header "
                                    "check (expected zlib-compressed data)"),
@@ -267,7 +267,7 @@ def test_replay_and_open_help_say_a_mail_is_read_as_it_is(tmp_path: Path) -> Non
     mail = tmp_path / "mail.txt"
     assert cli("report", SNAP, "--inline", "-o", str(mail))[0] == 0
     code, out, err = cli("replay", str(mail))
-    assert code == 0 and out.startswith("scenario msix-write-while-unmasked: 25 events"), err
+    assert code == 0 and out.startswith("scenario msix-write-while-unmasked: 26 events"), err
     for cmd in ("open", "replay"):
         code, out, _ = cli(cmd, "--help")
         assert code == 0 and "FILE.msgpack  a snapshot (.msgpack) or a mail holding one" in " ".join(out.split()) \

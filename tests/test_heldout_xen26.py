@@ -107,8 +107,8 @@ def test_native_vectors_past_the_pirq_pool_are_retried_at_every_unmask_and_never
 def test_xens_own_move_of_an_unmaskable_host_msi_can_tear_it() -> None:
     # QEMU's re-bind for the new guest destination asks a host move (hvm_migrate_pirq); ack_nonmaskable_msi_irq ->
     # move_native_irq cannot mask an MSI without a mask bit: the device signals between Xen's address and data
-    s = _run("w38")     # (event 156 -- 151 before kernel32's MSI set-up write through QEMU: xen29's QEMU re-binds only a changed register, the unchanged writes bind nothing)
-    assert [(h["breakpoint"], h["event"]) for h in s.summary()["hits"]] == [("msi-torn-message", 156), ("irq-lost", 156)]
+    s = _run("w38")     # (event 161 -- 156 before intx36's pci_intx_for_msi read and write through QEMU, 151 before kernel32's MSI set-up write through QEMU: xen29's QEMU re-binds only a changed register, the unchanged writes bind nothing)
+    assert [(h["breakpoint"], h["event"]) for h in s.summary()["hits"]] == [("msi-torn-message", 161), ("irq-lost", 161)]
     assert "host vector 0x41 on pCPU1" in s.summary()["hits"][1]["detail"]
     s = _run("w39")                                       # the host mask bit (pci_msi_maskable): nothing torn
     assert not s.summary()["hits"] and _delivered(s, "m0") == 31

@@ -48,7 +48,7 @@ def test_a_list_as_an_index_is_refused_when_parsed(spec: str) -> None:
 def test_the_cli_and_a_snapshot_with_such_breakpoints_run_to_the_end(tmp_path: Path) -> None:
     args = [a for c in NEVER_TRUE[:4] for a in ("--break", f"if {c}")]
     out = msidbg("run", BUG, "--headless", "--stop-at-break", *args, "--save", str(tmp_path / "s.msgpack"))
-    assert out.returncode == 1 and "stopped: breakpoint at event 25 on breakpoint msix-write-unmasked" in out.stdout
+    assert out.returncode == 1 and "stopped: breakpoint at event 26 on breakpoint msix-write-unmasked" in out.stdout
     s = Session.open(str(tmp_path / "s.msgpack"))
     assert [b.spec for b in s.breakpoints][-4:] == [f"if {c}" for c in NEVER_TRUE[:4]]
     assert s.step().reason in ("breakpoint", "limit")  # the API: no TypeError on the first step

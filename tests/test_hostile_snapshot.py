@@ -78,7 +78,7 @@ def test_a_resealed_version_2_file_cannot_smuggle_structure_into_choices_or_hits
     _, path = fresh(tmp_path)
     doc = doc_of(path)
     doc["choices"] = zlib.compress(nested_empty_lists(1 << 20, 16), 9)
-    refused(tmp_path / "c.msgpack", snap.seal(doc), "choices: decompresses to more than 400 bytes")
+    refused(tmp_path / "c.msgpack", snap.seal(doc), "choices: decompresses to more than 416 bytes")
     doc = doc_of(path)
     doc["hits"] = {**doc["hits"], "count": 20 * 64}
     refused(tmp_path / "h.msgpack", snap.seal(doc), "hits.columns")
@@ -243,7 +243,7 @@ def test_a_version_4_file_opens_unverified_and_a_current_one_saves_as_the_curren
     again = doc_of(tmp_path / "now.msgpack")
     assert (again["version"], again["model"]) == (snap.VERSION, MODEL) == (5, MODEL)
     assert list(again)[:4] == ["format", "version", "msidbg", "model"]
-    assert Session.open(str(tmp_path / "now.msgpack")).cursor == 25
+    assert Session.open(str(tmp_path / "now.msgpack")).cursor == 26
 
 
 def test_a_divergence_on_a_file_of_this_model_keeps_the_plain_message(tmp_path: Path) -> None:
@@ -253,7 +253,7 @@ def test_a_divergence_on_a_file_of_this_model_keeps_the_plain_message(tmp_path: 
     doc["seed"] = 2  # resealed: only a replay can tell
     (tmp_path / "s.msgpack").write_bytes(snap.seal(doc))
     plain = ("replay diverged from the recording at event 0; first differing world path at the cursor "
-             "(event 25): rng")
+             "(event 26): rng")
     with pytest.raises(DivergenceError) as e:
         Session.open(str(tmp_path / "s.msgpack"))
     assert e.value.oneline() == f"msidbg: {tmp_path / 's.msgpack'}: {plain}"
@@ -278,7 +278,7 @@ def test_a_divergence_on_a_file_of_an_older_numbered_model_names_both_revisions(
     with pytest.raises(DivergenceError) as e:
         Session.open(str(tmp_path / "s.msgpack"))
     assert e.value.oneline().endswith(
-        f"(event 25): rng; the file was written by an older model (msidbg {__version__}, model revision {MODEL}; "
+        f"(event 26): rng; the file was written by an older model (msidbg {__version__}, model revision {MODEL}; "
         f"this msidbg has model revision {MODEL + 1}) that behaves differently: --no-verify shows the recorded "
         "world; re-run its scenario with this msidbg to debug it here")
 
@@ -300,7 +300,7 @@ def test_a_log_written_under_other_kind_codes_is_compared_kind_by_kind(tmp_path:
     doc["log"] = {**doc["log"], "kinds": ["gone.kind", *kinds],
                   "digests": b"".join(hashlib.sha256(rows[i * 56:(i + 1) * 56]).digest()[:8] for i in range(s.cursor))}
     (tmp_path / "old.msgpack").write_bytes(snap.seal(doc))
-    assert Session.open(str(tmp_path / "old.msgpack")).cursor == s.cursor == 25
+    assert Session.open(str(tmp_path / "old.msgpack")).cursor == s.cursor == 26
     # the file knew event 5's kind by another name: its log no longer matches there
     doc["log"]["kinds"] = ["gone.kind", *(("irq.allocate" if k == "irq.alloc" else k) for k in kinds)]
     assert str(s.eng.log.events(5, 6)[0]).startswith("#5 0.000003000s cpu0 eth0 irq.alloc")
@@ -308,7 +308,7 @@ def test_a_log_written_under_other_kind_codes_is_compared_kind_by_kind(tmp_path:
     with pytest.raises(DivergenceError) as e:
         Session.open(str(tmp_path / "renamed.msgpack"))
     assert e.value.event == 5  # type: ignore[attr-defined]
-    assert "replay diverged from the recording at event 5; the world at the cursor (event 25) is the same" \
+    assert "replay diverged from the recording at event 5; the world at the cursor (event 26) is the same" \
         in e.value.oneline()
 
 
@@ -338,7 +338,7 @@ def test_a_forged_stop_breakpoint_is_a_divergence_not_output(tmp_path: Path) -> 
     with pytest.raises(DivergenceError) as e:
         Session.open(str(tmp_path / "f.msgpack"))
     line = e.value.oneline()
-    assert "the recorded stop at event 25 does not replay" in line and "\x1b" not in line and "\n" not in line
+    assert "the recorded stop at event 26 does not replay" in line and "\x1b" not in line and "\n" not in line
     out = msidbg("replay", str(tmp_path / "f.msgpack"))
     assert out.returncode == 1 and "\x1b" not in out.stderr and out.stderr.count("\n") == 1 and out.stdout == ""
     doc["stopped"] = {**doc["stopped"], "breakpoint": "msix-write-unmasked", "detail": "forged detail"}

@@ -137,12 +137,14 @@ _A1, _A0 = 4276101124, 4276097028
 
 @pytest.mark.parametrize(("version", "vec"), [("k510", 0x21), ("k66", 0x20)])
 def test_pm_resume_restores_msix_in_the_releases_order(version: str, vec: int) -> None:
-    """v04: the reset (Command 6 saved), Command written back, Enable | Function Mask (0xc003), then the entries:
+    """v04: the reset (Command 0x406 saved: Memory, Bus Master and the INTx Disable msix_capability_init's
+    pci_intx_for_msi set -- intx36), Command written back (so the restore's pci_intx_for_msi(dev, 0) finds the bit
+    set and writes nothing), Enable | Function Mask (0xc003), then the entries:
     5.10 every message, then every Vector Control (before ae72f3156729); 6.6 entry by entry, the message with
     da181dc974ad's mask around it, then pci_msix_write_vector_ctrl; Function Mask cleared (0x8003)."""
     eng = _run(f"v04-pm-resume-msix-{version}")
     got = _writes_after(eng, 1_000_000)
-    head = [("reset", 6), ("cfg", 4, 2, 6), ("cfg", 0x72, 2, 0xC003)]
+    head = [("reset", 0x406), ("cfg", 4, 2, 0x406), ("cfg", 0x72, 2, 0xC003)]
     tail = [("cfg", 0x72, 2, 0x8003)]
     msg0 = [("msix", 0, "addr_lo", _A1), ("msix", 0, "addr_hi", 0), ("msix", 0, "data", vec)]
     msg1 = [("msix", 1, "addr_lo", _A0), ("msix", 1, "addr_hi", 0), ("msix", 1, "data", vec)]
@@ -172,10 +174,11 @@ def test_pm_resume_window_drops_then_holds(version: str) -> None:
 
 def test_pm_resume_restores_msi() -> None:
     """v05: __pci_restore_msi_state on 6.6 -- Enable cleared (0x180: 64-bit, per-vector mask), the message
-    (Multiple Message Enable, address low / high, data), the cached Mask Bits 0, then Enable (0x181)."""
+    (Multiple Message Enable, address low / high, data), the cached Mask Bits 0, then Enable (0x181); Command as saved,
+    with msi_capability_init's INTx Disable (0x406; the restore's pci_intx_for_msi finds it set)."""
     eng = _run("v05-pm-resume-msi-k66")
     assert _writes_after(eng, 1_000_000) == [
-        ("reset", 6), ("cfg", 4, 2, 6), ("cfg", 0x52, 2, 0x180), ("cfg", 0x52, 2, 0x180),
+        ("reset", 0x406), ("cfg", 4, 2, 0x406), ("cfg", 0x52, 2, 0x180), ("cfg", 0x52, 2, 0x180),
         ("cfg", 0x54, 4, _A1), ("cfg", 0x58, 4, 0), ("cfg", 0x5C, 2, 0x20), ("cfg", 0x60, 4, 0),
         ("cfg", 0x52, 2, 0x181)]
 

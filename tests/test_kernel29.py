@@ -129,9 +129,9 @@ def test_enable_during_a_disable_tests_the_flag_before_the_lock() -> None:
              if e.time_ns >= 1_000_000]
     assert notes == [(1_000_300, 0, "pci_enable_msix_range", -22),
                      (1_001_400, 0, "msi_capability_init", 1),      # sleeps on CPU1's mutex
-                     (1_002_600, 1, "pci_disable_msi", -14),        # WARN + NULL dereference in pci_msi_shutdown
-                     (1_002_800, 0, "msi_capability_init", 1)]      # ... for ever
+                     (1_003_600, 1, "pci_disable_msi", -14),        # WARN + NULL dereference in pci_msi_shutdown
+                     (1_003_800, 0, "msi_capability_init", 1)]      # ... for ever (intx36: +1 us, pci_msix_shutdown's Command write)
     msi = [(e.time_ns, e.cpu, e.fields["value"]) for e in events_of(eng, "cfg.write") if e.fields["offset"] == 0x52]
-    assert msi == [(1_000_400, 0, 0x84), (1_001_600, 1, 0x84)]     # CPU0's set-up, CPU1's pci_msi_shutdown
+    assert msi == [(1_000_400, 0, 0x84), (1_002_600, 1, 0x84)]     # CPU0's set-up, CPU1's pci_msi_shutdown
     p = eng.w["kernel"]["pci"]["d0"]
     assert (p["lock"], p["msi_enabled"], p["msix_enabled"], p["descs"]) == (1, False, False, [])

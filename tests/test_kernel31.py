@@ -48,7 +48,10 @@ def _trace(evs: list[Any]) -> list[tuple[int | None, int, str]]:
                                   "c04-double-enable-hvm-k62"])
 def test_second_msix_enable_sleeps_then_frees_the_first_enables_irqs(name: str) -> None:
     """6.1 / 6.2 / 6.6: CPU1 sleeps on the mutex at 121 us; its insert fails at 196.7 us, after CPU0's irqs 24
-    and 25 got pirqs 101 / 100; CPU1 frees both (pirqs destroyed), CPU0 returns 2, CPU1 -EBUSY."""
+    and 25 got pirqs 101 / 100; CPU1 frees both (pirqs destroyed), CPU1 returns -EBUSY, then CPU0 2. intx36: CPU0's
+    pci_intx_for_msi(dev, 0) is a trapped read and write of Command (0x406 at 208.6 us) before its Mask-All clear, so
+    CPU1's out_disable (0x0001) reaches QEMU first and CPU0's clear reads and writes 0x0001 (CPU0 returned first,
+    at 240.6 us, before)."""
     eng, evs = _run(name)
     assert _trace(evs) == [
         (1, 121_000, f"msix_capability_init: {WAIT}"),
@@ -59,11 +62,14 @@ def test_second_msix_enable_sleeps_then_frees_the_first_enables_irqs(name: str) 
         (1, 196_900, "xen.irq 25 destroyed"),
         (1, 197_000, "irq.release 24"),
         (1, 197_100, "irq.release 25"),
-        (0, 240_600, "result 2"),
-        (1, 262_600, "result -16")]
-    # both wrote Enable|Mask-All (0xC001); CPU0's Mask-All clear (0x8001) reaches QEMU before CPU1's out_disable
+        (1, 246_600, "result -16"),
+        (0, 271_600, "result 2")]
+    # both wrote Enable|Mask-All (0xC001); CPU1's out_disable reaches QEMU before CPU0's Mask-All clear, which
+    # read-modify-writes the disabled control (0x0001)
     writes = [(e.cpu, e.fields["value"]) for e in evs if e.kind == "ioreq.cfg_write" and e.fields["offset"] == 114]
-    assert writes == [(0, 0xC001), (1, 0xC001), (0, 0x8001), (1, 0x0001)]
+    assert writes == [(0, 0xC001), (1, 0xC001), (1, 0x0001), (0, 0x0001)]
+    assert [(e.cpu, e.time_ns, e.fields["value"]) for e in evs if e.kind == "ioreq.cfg_write" and e.fields["offset"] == 4] \
+        == [(0, 208_600, 0x406)]
     p = eng.w.kernel["pci"]["d0"]
     assert (p["msix_enabled"], p["descs"], p["lock"], p["mode"]) == (False, [], -1, None)
     assert 24 not in eng.w.irqs and 25 not in eng.w.irqs
@@ -72,8 +78,10 @@ def test_second_msix_enable_sleeps_then_frees_the_first_enables_irqs(name: str) 
 def test_517_the_same_race_with_the_inverted_ctrl_read() -> None:
     """5.17 (71020a3c0dff's inverted test: no Vector Control read of a maskable entry, cached 0): CPU0's masked
     message updates write Vector Control 0 (QEMU binds the pirqs then), so its set-up ends later; CPU1's insert
-    fails at 253.1 us and frees both irqs; CPU0's Mask-All clear reaches QEMU last: Enable stays set in the
-    device with no irq behind it."""
+    fails at 253.1 us and frees both irqs. Before intx36 CPU0's Mask-All clear read Message Control before CPU1's
+    out_disable and wrote 0x8001 last: Enable stayed set in the device with no irq behind it. CPU0's
+    pci_intx_for_msi(dev, 0) -- a trapped read and write of Command, 25 us, just before that clear -- now lets
+    CPU1's 0x0001 land first; CPU0's clear reads 0x0001 and writes it back: the device ends with MSI-X off."""
     eng, evs = _run("c01-double-enable-hvm-k517")
     tr = _trace(evs)
     assert tr[0] == (1, 121_000, f"msix_capability_init: {WAIT}")
@@ -84,10 +92,12 @@ def test_517_the_same_race_with_the_inverted_ctrl_read() -> None:
         (1, 253_400, "irq.release 24"),
         (1, 253_500, "irq.release 25"),
         (1, 299_900, "result -16"),
-        (0, 312_900, "result 2")]
+        (0, 337_900, "result 2")]
     p = eng.w.kernel["pci"]["d0"]
     assert (p["msix_enabled"], p["descs"], p["lock"]) == (False, [], -1)
-    assert eng.w.devices["d0"]["msix"]["ctrl"] & 0x8000
+    assert eng.w.devices["d0"]["msix"]["ctrl"] == 0x0001
+    writes = [(e.cpu, e.fields["value"]) for e in evs if e.kind == "ioreq.cfg_write" and e.fields["offset"] == 114]
+    assert writes == [(0, 0xC001), (1, 0xC001), (1, 0x0001), (0, 0x0001)]
 
 
 def test_516_runs_both_set_ups_on_one_list() -> None:
@@ -117,7 +127,7 @@ def test_516_runs_both_set_ups_on_one_list() -> None:
         (1, 601_100, "irq.release 29"),
         (1, 601_200, "irq.release 31"),
         (1, 649_600, "result -17"),
-        (0, 674_600, "result 2")]
+        (0, 699_600, "result 2")]     # (intx36: CPU0's pci_intx_for_msi, a trapped read and write, +25 us)
     p = eng.w.kernel["pci"]["d0"]
     assert (p["msix_enabled"], p["descs"], p["lock"], "sysfs" in p) == (True, [], -1, False)
     assert sorted(eng.w.kernel["xen"]["irqs"]) == [24, 26, 28, 30]     # bound, then leaked

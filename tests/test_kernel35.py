@@ -160,8 +160,9 @@ def test_restore_waits_for_a_free_holding_the_lock() -> None:
         (0, 203_000, "msix_ctrl 0xc001"),
         (1, 203_500, "entry 0 ctrl"), (1, 203_700, "entry 1 ctrl"), (1, 203_900, "msix_ctrl 0x4001"),
         (0, 204_000, f"pci_restore_msix: {_WAIT.format(1)}"),
-        (1, 204_900, "irq.release 24"), (1, 205_000, "irq.release 25"), (1, 205_100, "action.done free_vectors"),
-        (0, 205_100, "msix_ctrl 0x0001"), (0, 206_100, "action.done pm_resume")]
+        # (intx36: pci_msix_shutdown's Interrupt Disable write, +1 us)
+        (1, 205_900, "irq.release 24"), (1, 206_000, "irq.release 25"), (1, 206_100, "action.done free_vectors"),
+        (0, 206_100, "msix_ctrl 0x0001"), (0, 207_100, "action.done pm_resume")]
 
 
 def test_free_waits_for_the_restore_loop() -> None:
@@ -179,7 +180,7 @@ def test_free_waits_for_the_restore_loop() -> None:
         (0, 205_600, "msix_ctrl 0x8001"),
         (1, 205_600, "entry 0 ctrl"), (1, 205_800, "entry 1 ctrl"), (1, 206_000, "msix_ctrl 0x0001"),
         (0, 206_600, "action.done pm_resume"),
-        (1, 207_000, "irq.release 24"), (1, 207_100, "irq.release 25"), (1, 207_200, "action.done free_vectors")]
+        (1, 208_000, "irq.release 24"), (1, 208_100, "irq.release 25"), (1, 208_200, "action.done free_vectors")]   # (intx36: +1 us)
 
 
 def test_restore_takes_no_lock_before_5_17() -> None:

@@ -65,12 +65,13 @@ def test_xen_pirq_flow_handler_queued_first_acks_before_the_task(name: str, kind
     (locks26: the loop runs on vCPU1 -- the probe's last unmask lets vCPU1 take the pending upcall at its
     local_irq_restore, before the probe returns -- holding the lock across EVTCHNOP_unmask to 500.4 us; vCPU3
     has spun since 498.7 us. kernel32: every time 25 us later -- the scenarios' actions are, for msi_capability_init's
-    first pci_msi_set_enable(dev, 0), a trapped read and write through QEMU.)"""
+    first pci_msi_set_enable(dev, 0), a trapped read and write through QEMU; intx36: 25 us later again, for its
+    pci_intx_for_msi(dev, 0).)"""
     eng = _run(name)
     evs = _events(eng)
-    pend = _first(evs, lambda e: e.kind == "kernel" and e.cpu == 3 and e.time_ns >= 525_000
+    pend = _first(evs, lambda e: e.kind == "kernel" and e.cpu == 3 and e.time_ns >= 550_000
                   and e.fields["what"].startswith("irq_may_run: irq 24 in progress on CPU1"))
-    task = _first(evs, lambda e: e.kind == kind and e.time_ns >= 525_000)
-    assert evs[pend].time_ns == 525_400 and pend < task
-    assert not [e for e in evs[:task] if e.kind == "kernel" and e.time_ns >= 523_000
+    task = _first(evs, lambda e: e.kind == kind and e.time_ns >= 550_000)
+    assert evs[pend].time_ns == 550_400 and pend < task
+    assert not [e for e in evs[:task] if e.kind == "kernel" and e.time_ns >= 548_000
                 and "queued for it first" in e.fields["what"]]

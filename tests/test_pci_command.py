@@ -15,7 +15,7 @@ import pytest
 
 from msidbg.debugger import Session
 from msidbg.model import device, new_engine
-from msidbg.model.hw import CMD_MASTER, CMD_MEMORY
+from msidbg.model.hw import CMD_INTX_DISABLE, CMD_MASTER, CMD_MEMORY
 from msidbg.scenario import ScenarioError
 from tests.conftest import run_to_end, scenario
 
@@ -41,8 +41,9 @@ def _events(eng: object, kind: str) -> list[object]:
 def test_probe_enables_memory_space_then_bus_master() -> None:
     eng = _run("  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}\n")
     writes = [e.fields["value"] for e in _events(eng, "cfg.write") if e.fields["offset"] == 0x4]
-    assert writes == [CMD_MEMORY, CMD_MEMORY | CMD_MASTER]
-    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
+    # then msix_capability_init's pci_intx_for_msi(dev, 0): Interrupt Disable, pin or not (intx36)
+    assert writes == [CMD_MEMORY, CMD_MEMORY | CMD_MASTER, CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE]
+    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE
     p = eng.w["kernel"]["pci"]["eth0"]
     assert p["enable_cnt"] == 1 and p["is_busmaster"]
 
@@ -50,7 +51,7 @@ def test_probe_enables_memory_space_then_bus_master() -> None:
 def test_a_driver_that_forgets_pci_set_master_loses_every_interrupt() -> None:
     eng = _run("  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1, set_master: false}\n"
                "  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}\n")
-    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY
+    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_INTX_DISABLE
     a = eng.w["acct"]["eth0"]
     assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (3, 0, 3)
     dropped = _events(eng, "msi.dropped")
@@ -99,7 +100,9 @@ def test_alloc_vectors_enables_a_device_no_action_enabled() -> None:
     eng = _run("  - {at: 0, do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}\n"
                "  - {at: 1ms, do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}\n")
     writes = [e.fields["value"] for e in _events(eng, "cfg.write") if e.fields["offset"] == 0x4]
-    assert writes == [CMD_MEMORY, CMD_MEMORY | CMD_MASTER]   # the second call finds it enabled
+    # the second call finds it enabled (and MSI-X enabled: -EINVAL before any write); the first's set-up wrote
+    # Interrupt Disable
+    assert writes == [CMD_MEMORY, CMD_MEMORY | CMD_MASTER, CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE]
     assert eng.w["kernel"]["pci"]["eth0"]["enable_cnt"] == 1
 
 
@@ -150,7 +153,9 @@ run:
 def test_xen_hvm_bus_master_passes_through_qemu_and_memory_space_is_emulated() -> None:
     """hvmloader's pci_setup left Memory Space (QEMU's emulated bit) and Bus Master (the device's) on:
     the first probe writes no Command; remove's pci_disable_device clears Bus Master through QEMU and
-    the re-probe's pci_set_master sets it again, while Memory Space stays emulated."""
+    the re-probe's pci_set_master sets it again, while Memory Space stays emulated. Each MSI-X set-up's
+    pci_intx_for_msi(dev, 0) sets Interrupt Disable (emulated by QEMU, passed through when set) and the shutdown's
+    clears QEMU's copy only: without s->machine_irq (no pin) xen_pt_cmd_reg_write keeps the device's bit (intx36)."""
     eng = new_engine(scenario(HVM + "  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}\n"
                                     "  - {at: 1ms, do: remove, dev: eth0}\n"
                                     "  - {at: 2ms, do: probe, dev: eth0, mode: msix, vectors: 1}\n"))
@@ -158,11 +163,16 @@ def test_xen_hvm_bus_master_passes_through_qemu_and_memory_space_is_emulated() -
     assert eng.w["qemu"]["devs"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
     while eng.step():
         pass
-    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
-    assert eng.w["qemu"]["devs"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
+    on = CMD_MEMORY | CMD_MASTER
+    assert eng.w["devices"]["eth0"]["cmd"] == on | CMD_INTX_DISABLE
+    assert eng.w["qemu"]["devs"]["eth0"]["cmd"] == on | CMD_INTX_DISABLE
     traps = [(e.time_ns >= 1_000_000, e.fields["value"]) for e in _events(eng, "qemu.cfg_write")
              if e.fields["offset"] == 0x4]
-    assert traps == [(True, CMD_MEMORY), (True, CMD_MEMORY | CMD_MASTER)]
+    assert traps == [(False, on | CMD_INTX_DISABLE), (True, on), (True, CMD_MEMORY), (True, on),
+                     (True, on | CMD_INTX_DISABLE)]
+    device = [e.fields["value"] for e in _events(eng, "cfg.write") if e.fields["offset"] == 0x4]
+    assert device == [on | CMD_INTX_DISABLE, on | CMD_INTX_DISABLE, CMD_MEMORY | CMD_INTX_DISABLE,
+                      on | CMD_INTX_DISABLE, on | CMD_INTX_DISABLE]
 
 
 @pytest.mark.parametrize(("emu_mask", "device"), [(0x0743, CMD_MEMORY | CMD_MASTER), (0x0740, CMD_MASTER)])
@@ -194,7 +204,12 @@ def test_xen_pv_passthrough_device_starts_with_memory_space_and_gets_bus_master(
     assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY
     while eng.step():
         pass
-    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
+    # dom0's msix_capability_init (pciback's enable) set Interrupt Disable; the guest's own pci_intx_for_msi read
+    # pciback's cmd->val (clear), wrote the bit there and command_write passed nothing: a dropped pcifront write
+    d = eng.w["devices"]["eth0"]
+    assert d["cmd"] == CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE and d["pb_cmd"] & CMD_INTX_DISABLE
+    assert [(e.fields["offset"], e.fields["value"]) for e in _events(eng, "pcifront.dropped")] == [
+        (0x72, 0xC003), (0x4, CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE), (0x72, 0x8003)]
 
 
 def test_set_master_must_be_a_boolean() -> None:
@@ -209,3 +224,19 @@ def test_set_master_is_an_alloc_vectors_field_kept_out_of_default_args() -> None
                          "  - {at: 1ms, do: probe, dev: eth0}\n")
     assert scn.run[0].args["set_master"] is False
     assert "set_master" not in scn.run[1].args
+
+
+def test_msix_shutdown_clears_interrupt_disable_and_pci_intx_writes_only_a_change() -> None:
+    """intx36 (reading kernel.intx.for-msi): a function without a pin gets pci_intx_for_msi's writes too --
+    Interrupt Disable set before Function Mask is cleared, cleared after Enable at shutdown; a Command that
+    already has the bit (a raw write before the probe) is not written again by the enable."""
+    eng = _run("  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}\n"
+               "  - {at: 1ms, do: remove, dev: eth0}\n")
+    on = CMD_MEMORY | CMD_MASTER
+    order = [(e.fields["offset"], e.fields["value"]) for e in _events(eng, "cfg.write")]
+    assert order == [(0x4, CMD_MEMORY), (0x4, on), (0x72, 0xC003), (0x4, on | CMD_INTX_DISABLE), (0x72, 0x8003),
+                     (0x72, 0x0003), (0x4, on), (0x4, CMD_MEMORY)]
+    eng = _run("  - {at: 0, do: write, dev: eth0, target: config, offset: 4, value: 0x400, size: 2}\n"
+               "  - {at: 1ms, do: probe, dev: eth0, mode: msix, vectors: 1}\n")
+    writes = [e.fields["value"] for e in _events(eng, "cfg.write") if e.fields["offset"] == 0x4]
+    assert writes == [CMD_INTX_DISABLE, CMD_MEMORY | CMD_INTX_DISABLE, on | CMD_INTX_DISABLE]

@@ -169,7 +169,8 @@ def test_xen_native_plain_msi_move_tears_in_xen_pt_before_and_after_b56ebe7c896d
     guest's EOI, 58 signals coalescing -- and the interrupt that finally comes at 2.2226 ms applies the pending move:
     the torn pair sends those 58 and one more to nvme0's handler. Was 2 lost: the task ran on into request_irq
     before taking the pending interrupt. kernel32: the scenario's storm and move 25 us later, for msi_capability_init's
-    first pci_msi_set_enable(dev, 0) through QEMU; every time above 25 us later.)"""
+    first pci_msi_set_enable(dev, 0) through QEMU; every time above 25 us later. intx36: 50 us later again, for the
+    two set-ups' pci_intx_for_msi(dev, 0) through QEMU.)"""
     eng = _run(f"g05-hvm-native-x419-k{version.replace('.', '')}-plainmsi-move")
     assert eng.w["behaviour"]["msi_affinity_update"] == ("plain" if version == "6.6.2" else "can-reserve")
     assert [h.name for h in eng.hits if h.name == "irq-lost"] == ["irq-lost"] * 3

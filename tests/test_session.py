@@ -70,7 +70,10 @@ def test_a_long_run_compresses_its_checkpoints_instead_of_thinning_them() -> Non
     tl = s.timeline
     assert tl.thinned == 0 and tl.spacing == 4
     assert tl.zipped == len(tl.order) - sum(isinstance(v, bytes) for v in tl.coarse.values()) > len(tl.order) // 2
-    assert tl.coarse_bytes <= world_bytes * 20
+    # past half the budget new checkpoints are zipped at once and older ones a few per new one, so the total can
+    # pass half for a while (intx36: 190,072 bytes, 0.6% over, for this run one event longer); it stays under the
+    # three quarters at which thinning would start
+    assert tl.coarse_bytes <= world_bytes * 30
     assert sum(isinstance(v, Zipped) for v in tl.coarse.values()) == tl.zipped
     for i in (3, s.total // 3, s.total // 2, s.total - 3):
         s.seek(i)
@@ -96,33 +99,34 @@ def test_adaptive_spacing_follows_the_cost_of_an_event() -> None:
 def test_last_change_finds_the_write_and_keeps_the_cursor() -> None:
     s = bug(spacing=16)
     s.seek(60)
-    # events 2-3 are pci_enable_device + pci_set_master's Command writes, so request_irq's
-    # rewrite of the live entry is at 22 (data = the real vector 0x21) and 23 (the unmask)
-    assert s.last_change("devices.eth0.msix.table[0].data") == 22  # the real vector 0x21
-    got = s.event(22)
-    assert got is not None and (got.kind, got.fields["reg"], got.fields["value"]) == ("msix.write", "data", 0x21)
-    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 23  # irq_startup() unmasks
+    # events 2-3 are pci_enable_device + pci_set_master's Command writes, then (intx36) msix_capability_init's
+    # Interrupt Disable write, so request_irq's rewrite of the live entry is at 23 (data = the real vector 0x21)
+    # and 24 (the unmask)
+    assert s.last_change("devices.eth0.msix.table[0].data") == 23  # the real vector 0x21
     got = s.event(23)
+    assert got is not None and (got.kind, got.fields["reg"], got.fields["value"]) == ("msix.write", "data", 0x21)
+    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 24  # irq_startup() unmasks
+    got = s.event(24)
     assert got is not None and (got.kind, got.fields["reg"], got.fields["value"]) == ("msix.write", "ctrl", 0)
     assert s.last_change("devices.eth0.msix.table[0].ctrl", limit=10) is None
     assert s.last_change("cpu[0].online") is None
     assert s.cursor == 60
-    s.seek(23)
-    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 23  # a change at the cursor counts
+    s.seek(24)
+    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 24  # a change at the cursor counts
     with pytest.raises(BreakpointError, match="unknown name"):
         s.last_change("nosuch.path")
 
 
 def test_world_at_and_changed_paths_leave_the_cursor_alone() -> None:
     s = bug(spacing=16)
-    s.seek(23)  # irq_startup()'s unmask of the live entry (after the enable's two Command writes)
+    s.seek(24)  # irq_startup()'s unmask of the live entry (after the enable's three Command writes)
     here = state_hash(s.world)
     paths = s.changed_paths()
     assert "devices.eth0.msix.table[0].ctrl" in paths and "devices.eth0.msix.table[0].data" not in paths
-    assert s.cursor == 23 and state_hash(s.world) == here
+    assert s.cursor == 24 and state_hash(s.world) == here
     assert state_hash(s.world_at(40)) == state_hash(_bug_world(40))
     assert state_hash(s.world_at(3)) == state_hash(_bug_world(3))
-    assert s.cursor == 23 and state_hash(s.world) == here
+    assert s.cursor == 24 and state_hash(s.world) == here
     s.seek(0)
     assert s.changed_paths() == []
 

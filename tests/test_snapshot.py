@@ -166,16 +166,17 @@ def test_a_tampered_scenario_is_a_snapshot_error(tmp_path: Path) -> None:
 def test_a_changed_scenario_with_a_fixed_hash_diverges_from_event_0(tmp_path: Path) -> None:
     s, path = saved(tmp_path)
     # the saved cursor is the first irq-lost: the first signal after CPU1 went offline (event
-    # 76); 78, not 72: pci_enable_device + pci_set_master write Command at events 2-3, the
-    # offline's take_cpu_down adds two notes (offdying), MULTI_STOP_EXIT and do_idle two more (dyingdrain)
-    offline, lost = s.event(76), s.event(78)
-    assert s.cursor == 78 and offline is not None and offline.kind == "cpu.offline"
+    # 77); 79, not 72: pci_enable_device + pci_set_master write Command at events 2-3, the
+    # offline's take_cpu_down adds two notes (offdying), MULTI_STOP_EXIT and do_idle two more (dyingdrain),
+    # msix_capability_init's Interrupt Disable write one (intx36)
+    offline, lost = s.event(77), s.event(79)
+    assert s.cursor == 79 and offline is not None and offline.kind == "cpu.offline"
     assert lost is not None and lost.kind == "msi.msg"
     doc = load_doc(path)
     text = doc["scenario"]["text"].replace("at: 1ms, do: fire", "at: 1001us, do: fire", 1)
     doc["scenario"] = {**doc["scenario"], "text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()}
     write_doc(path, doc)
-    with pytest.raises(DivergenceError, match=r"at event 0; first differing world path at the cursor \(event 78\)"):
+    with pytest.raises(DivergenceError, match=r"at event 0; first differing world path at the cursor \(event 79\)"):
         Session.open(path)  # the timeline is part of the world from the start
 
 
@@ -194,8 +195,8 @@ def test_a_model_that_behaves_differently_diverges_at_that_exact_event(
     with pytest.raises(DivergenceError) as e:
         Session.open(path)
     assert f"at event {third_fire};" in e.value.message, e.value.message
-    assert s.cursor == 78  # the first irq-lost (see the test above)
-    assert "first differing world path at the cursor (event 78)" in e.value.message
+    assert s.cursor == 79  # the first irq-lost (see the test above)
+    assert "first differing world path at the cursor (event 79)" in e.value.message
 
 
 def test_a_changed_seed_on_a_random_schedule_diverges(tmp_path: Path) -> None:

@@ -198,7 +198,7 @@ def test_cli_why_json_text_and_errors() -> None:
     (("--path", "xen.intx.m[20].pending"), "no machine GSI 20 bound to the guest (expected a Xen guest's"),
     (("--path", "foo.bar"), "--path: column 1 of 'foo.bar': unknown name 'foo' (expected "),
     # 115 + the enable's 2 Command writes + take_cpu_down's 2 (offdying) + MULTI_STOP_EXIT's and do_idle's (dyingdrain)
-    (("--event", "122"), "argument --event: no event 122: the run has 121 events (expected 1..121)"),
+    (("--event", "123"), "argument --event: no event 123: the run has 122 events (expected 1..122)"),
 ])
 def test_cli_why_bad_targets_are_one_line_naming_the_file(args: tuple[str, ...], says: str) -> None:
     path = str(SCN / "msix-write-while-unmasked.yaml")

@@ -70,7 +70,7 @@ def test_snapshot_hits_carry_their_place_in_the_run_and_the_stop_explains_the_hi
     assert (first.seq, second.seq) == (0, 1) and first == second
     assert s.why(first).events() != s.why(second).events()
     live = target_for(s, "")
-    assert live.seq == 0 and s.why(live).events() == s.why(first).events() == [28, 22, 21, 20, 9, 1]
+    assert live.seq == 0 and s.why(live).events() == s.why(first).events() == [29, 23, 22, 21, 9, 1]
     snap = tmp_path / "h11.msgpack"
     s.save(str(snap))
     for verify in (False, True):
@@ -78,8 +78,8 @@ def test_snapshot_hits_carry_their_place_in_the_run_and_the_stop_explains_the_hi
         assert [h.seq for h in r.hits()] == [0, 1], verify
         t = target_for(r, "")
         assert not isinstance(t, int | str) and t.seq == 0, verify
-        assert r.why(t).events() == [28, 22, 21, 20, 9, 1], verify
-        assert r.why(r.hits()[1]).events() == [28, 26, 25, 24, 9, 1], verify
+        assert r.why(t).events() == [29, 23, 22, 21, 9, 1], verify
+        assert r.why(r.hits()[1]).events() == [29, 27, 26, 25, 9, 1], verify
 
 
 def _conditional_stop(tmp_path: Path) -> Path:
@@ -88,7 +88,7 @@ def _conditional_stop(tmp_path: Path) -> Path:
         s.enable_breakpoint(b.id, False)
     s.add_breakpoint('msix-write-unmasked if event.dev == "eth0"')
     stop = s.continue_()
-    assert stop.event == 25 and stop.breakpoint == 'msix-write-unmasked if event.dev == "eth0"'
+    assert stop.event == 26 and stop.breakpoint == 'msix-write-unmasked if event.dev == "eth0"'
     snap = tmp_path / "cond.msgpack"
     s.save(str(snap))
     return snap
@@ -102,28 +102,28 @@ def test_a_conditional_builtin_stop_explains_its_hit(tmp_path: Path) -> None:
 
     r = Session.open(str(_conditional_stop(tmp_path)), verify=False)
     t = target_for(r, "")
-    assert not isinstance(t, int | str) and (t.event, t.name, t.seq) == (25, "msix-write-unmasked", 0)
+    assert not isinstance(t, int | str) and (t.event, t.name, t.seq) == (26, "msix-write-unmasked", 0)
     assert r.why(t).target["kind"] == "hit"
     import json
     rc, out, _ = cli("why", str(tmp_path / "cond.msgpack"), "--json")
-    assert rc == 0 and json.loads(out)["target"]["kind"] == "hit" and json.loads(out)["target"]["event"] == 25
+    assert rc == 0 and json.loads(out)["target"]["kind"] == "hit" and json.loads(out)["target"]["event"] == 26
 
 
 async def test_w_at_a_reopened_snapshots_conditional_stop_explains_the_hit(tmp_path: Path) -> None:
-    """The TUI: open the snapshot, ``w`` at the cursor: "Why: hit msix-write-unmasked at event 25" (main: "Why: event
-    25", the event's chain)."""
+    """The TUI: open the snapshot, ``w`` at the cursor: "Why: hit msix-write-unmasked at event 26" (main: "Why: event
+    26", the event's chain)."""
     from msidbg.tui.app import make_app
     from tests.tui.conftest import idle, screen_text
 
     app = make_app(str(_conditional_stop(tmp_path)), keymap={})
     async with app.run_test(size=(160, 40)) as pilot:
         await idle(pilot, app)
-        assert app.session.cursor == 25
+        assert app.session.cursor == 26
         await pilot.press("w")
         await pilot.pause()
         await idle(pilot, app)
         text = "\n".join(screen_text(app))
-        assert "Why: hit msix-write-unmasked at event 25" in text
+        assert "Why: hit msix-write-unmasked at event 26" in text
 
 
 # --- held-out round 13 (tests/heldout_why13/PREDICTIONS.md) --------------------------------------------------------

@@ -64,7 +64,8 @@ IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq:
 PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), ("space", STR),
                   doc="a PV guest's write that goes nowhere: a config write (space: config) pciback drops -- "
                   "the MSI / MSI-X capability is read-only to the guest; a Command write for which dom0's "
-                  "pci_is_enabled / is_busmaster ask no call after a pm_resume reset (value: the device's Command) "
+                  "pci_is_enabled / is_busmaster ask no call after a pm_resume reset, or that changes no bit dom0's "
+                  "calls own (an Interrupt Disable write: pciback keeps it in cmd->val) (value: the device's Command) "
                   "-- (space msix-table: no modelled path "
                   "emits it since kernel26 -- a domU's table store is a page fault, xen.pv.msix-table-fault)")
 

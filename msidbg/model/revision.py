@@ -1838,6 +1838,28 @@ Revisions:
   OVER vCPU: the shipped credit goldens move by their state hash only (same events, hits and provenance).
   tests/test_xen36.py (tests/xen36 a01 / a02: xen33 a02's offline at 4.11 / 4.1 read at 30 and 60 ms; OVER on a
   hand-made pool short of pCPUs).
+  (intx36) pci_intx_for_msi writes every function's Command.Interrupt Disable, pin or not (reading
+  ``kernel.intx.for-msi``: pci_intx_for_msi / pci_intx of torvalds/linux v4.13.9, v5.15.24, v6.12.19 look at neither
+  dev->irq nor Interrupt Pin; the model made the write only for a function with ``intx:``): one Command write
+  at each MSI / MSI-X enable (before MSI Enable / before Function Mask is cleared) and shutdown of a pinless
+  function (+1 us on bare metal; on xen-hvm a trapped read and write through QEMU, +5 events, ~25 us, QEMU
+  passing a set bit to the device and keeping a cleared one without s->machine_irq). The saved / restored Command
+  of a suspend carries the bit (0x406). PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG (in all three trees) is on no modelled
+  device: not modelled. xen-pv: dom0's pciback enable / disable writes the bit for every function, only on a change;
+  the guest's pci_intx reads it from pciback's cmd->val (command_read: 'cmd->val & ~PCI_COMMAND_GUEST'; read in
+  4.13.9, 5.15.24, 6.12.19 conf_space_header.c), the world gains ``devices.D.pb_cmd`` on xen-pv passthrough
+  functions (command_init's read, then the guest's writes), and a guest Command write that changes no bit dom0's
+  calls own is a ``pcifront.dropped`` event, not a device write (pci_enable_resources / __pci_set_master write only
+  a change). Xen writes no Interrupt Disable for a guest's MSI (xen/arch/x86/msi.c: pci_intx only for
+  !hardware_domain and non-IRQ_GUEST irqs). Shipped goldens: every MSI/MSI-X run gains the write (+1 event bare
+  metal, +5 xen-hvm per enable); explore-msi-torn-maskable ordered 644 -> 937 events (the xHCI's vector lands as it
+  did before kernel32), random 953 -> 1161; summaries (probe results, raised / delivered / lost) unchanged in every
+  shipped scenario; stop indices move (msi-torn-affinity-update 1314 -> 1316, xen-hvm-msix-mask-late 136 -> 141).
+  Outcomes that changed in tests, from the mechanism: tests/kernel31 c01 (5.17) -- CPU0's trapped
+  pci_intx_for_msi before its Mask-All clear lets CPU1's out_disable land first, so the device ends with MSI-X off
+  (was Enable set with no irq behind it); kernel30 f03 the same reorder (Message Control ends 0x0001 either way);
+  heldout_xen31 x30 24 us earlier (vCPU 0's two probes' dropped pcifront writes burn credit2 credit). Held-out
+  files re-timed +25 us from the storm on: lockq23 x01 / x02.
 """
 
 from __future__ import annotations

@@ -1411,11 +1411,31 @@ reading("xen.intx.pv-resend", "xen_bind_pirq_gsi_to_irq sets no trigger type (an
         "has irq_disable (disable_pirq), so note_interrupt's irq_disable masks the port at once.",
         source=(LINUX_GSI_BIND,), quote="irq_set_chip_and_handler_name(irq, &xen_pirq_chip, handle_fasteoi_irq, name); "
         "... .irq_disable = disable_pirq, ... .irq_eoi = eoi_pirq, ... .irq_retrigger = retrigger_dynirq,", module=M)
+PCIBACK_CMD_READ = Source(L, "v6.12.19", "drivers/xen/xen-pciback/conf_space_header.c",
+                          "command_init / command_read / command_write (cmd->val)",
+                          "4.0.. (af6fc858a35b; read in 4.13.9, 5.15.24 and 6.12.19 trees: kinmax/linux-4.13.19 "
+                          "135f62e8, yhuan416/linux-5.15.24 0ea83df2, wishday/linux-6.12.y 21ae40e8; "
+                          "allow_interrupt_control's pci_intx is in 5.15.24 and 6.12.19, not 4.13.9)")
+XEN_MSI_INTX = Source("xen-project/xen", "4.23-dev", "xen/arch/x86/msi.c",
+                      "msi_capability_init / msix_capability_init / __pci_disable_msi (pci_intx only 'if ( "
+                      "!hardware_domain )' and for an irq without IRQ_GUEST)", "ae01a8e315..")
 reading("xen.intx.pv-cmd", "pciback's enable of MSI or MSI-X for a PV guest is dom0's pci_enable_msi[x], whose "
         "msi[x]_capability_init sets the function's Interrupt Disable (pci_intx_for_msi(dev, 0)); its disable clears "
-        "it (pci_msi[x]_shutdown). The guest's own pci_intx writes reach pciback's command_write, which passes no "
-        "Interrupt Disable (without allow_interrupt_control, which libxl never sets).",
-        source=(PCIBACK_MSI,), quote="status = pci_enable_msi(dev); ... pci_disable_msi(dev);", module=M)
+        "it (pci_msi[x]_shutdown) -- for every function, pin or not (intx36). The guest's own pci_intx_for_msi "
+        "reads Command through pcifront: pciback's command_read answers Interrupt Disable (not a "
+        "PCI_COMMAND_GUEST bit) from cmd->val -- the Command command_init read when pciback took the function, "
+        "then whatever the guest last wrote -- not from the device dom0 has just written; the guest's write "
+        "reaches command_write, which passes no Interrupt Disable (pci_intx only with allow_interrupt_control, "
+        "which libxl never sets; permissive not modelled) and stores the value in cmd->val. So a PV guest's "
+        "enable writes (a dropped pcifront write) though dom0 has set the bit. Xen itself writes no Interrupt "
+        "Disable for a guest's MSI: its pci_intx calls are for Xen's own devices before dom0 starts "
+        "(!hardware_domain) and for irqs without IRQ_GUEST. The model keeps only Interrupt Disable of cmd->val "
+        "(``pb_cmd``): command_read's other non-guest bits (the decode bits) are still answered from the device.",
+        source=(PCIBACK_MSI, PCIBACK_CMD_READ, XEN_MSI_INTX),
+        quote="*value &= PCI_COMMAND_GUEST; *value |= cmd->val & ~PCI_COMMAND_GUEST; ... if (dev_data && "
+        "dev_data->allow_interrupt_control && ((cmd->val ^ value) & PCI_COMMAND_INTX_DISABLE)) pci_intx(dev, "
+        "!(value & PCI_COMMAND_INTX_DISABLE)); cmd->val = value; if (!xen_pcibk_permissive && (!dev_data || "
+        "!dev_data->permissive)) return 0;", module=M)
 reading("xen.intx.pv-not-modelled", "Not modelled for a PV guest's INTx (each a one-line load error): moving its "
         "pirq irq (set_affinity, a hint, cpu_offline: before 1ca1b4e2c0cb (5.11) eoi_pirq would apply a pending move, which "
         "the model's handle_fasteoi_irq on the pirq chip does not) and PHYSDEVOP_unmap_pirq of its GSI pirq "

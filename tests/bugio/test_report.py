@@ -43,7 +43,7 @@ def _update() -> bool:
 
 def test_report_names_the_stop_the_counts_and_the_state() -> None:
     text = render(str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack"))
-    assert "  irq-lost at event 136 of 136, 0.002090000s" in text
+    assert "  irq-lost at event 141 of 141, 0.002090000s" in text
     assert "  eth0              0      10         0     10        0" in text
     assert "  kernel (kernel 5.15.30 unless said):" in text
     assert re.search(r"^    msix_mask_all +late +83dbf898a2d4$", text, re.M)
@@ -51,7 +51,7 @@ def test_report_names_the_stop_the_counts_and_the_state() -> None:
     assert re.search(r"^    xen_pt_bind {21}on-unmask +qemu-xen-4\.4 \(xen 4\.4\)$", text, re.M)
     assert "        0  0xfee00000  0x0031     0  0x31     1    1  -" in text  # masked, pending
     assert "   101  bound      eth0#0         1  24:eth0#0" in text
-    assert "  #136 signal-lost" in text
+    assert "  #141 signal-lost" in text
 
 
 def test_markdown_fences_the_tables() -> None:
@@ -67,7 +67,7 @@ def test_cause_chain_of_the_2022_late_mask_reaches_the_late_write_and_the_bind_b
     kinds = [(c["event"], c["kind"]) for c in chain]
     # symptom first: the lost signals, the signal held in the PBA, the late mask write, and the
     # QEMU bind that routed it to the physical entry (the report shows the same chain).
-    assert kinds[:4] == [(136, "run.end"), (135, "msi.held"), (75, "msix.write"), (70, "qemu.bind_pirq")]
+    assert kinds[:4] == [(141, "run.end"), (140, "msi.held"), (75, "msix.write"), (70, "qemu.bind_pirq")]
     assert chain[2]["branches"][0]["kind"] == "qemu.map_pirq"
     assert "Cause chain (symptom first)" in render(str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack"))
 
@@ -153,7 +153,7 @@ def test_block_claiming_a_huge_size_is_refused_before_inflating(tmp_path: Path) 
 
 def test_a_scenario_is_run_to_its_first_armed_hit_first() -> None:
     text = render(str(ROOT / "scenarios" / "msi-torn-affinity-update.yaml"))
-    assert "  msi-torn-message at event 1314 of 1314, 0.000403000s" in text
+    assert "  msi-torn-message at event 1316 of 1316, 0.000403000s" in text
     assert "msidbg run msi-torn-affinity-update.yaml --headless --stop-at-break" in text
 
 

@@ -286,12 +286,15 @@ for_msi = program("pci_intx_for_msi", "pci_intx_for_msi: pci_intx unless PCI_DEV
 
 @for_msi.step
 def maybe_intx(k: Any, loc: dict[str, Any]) -> None:
-    """A device with an INTx# pin (``intx:``) only: on a Xen HVM guest the write goes through QEMU xen-pt's
-    Command emulation, on a PV guest through pciback's command_write (which passes no Interrupt Disable);
-    a device without ``intx:`` is one whose INTx side the scenario does not model, so the kernel's write of
-    its Interrupt Disable bit is left out too (reading kernel.intx.for-msi)."""
-    if has_pin(k, loc["dev"]):
-        k.call("pci_intx", dev=loc["dev"], enable=loc["enable"])
+    """pci_intx(dev, enable) for every function: neither pci_intx_for_msi nor pci_intx looks at the pin
+    (dev->irq, Interrupt Pin) -- 4.13.9, 5.15.24, 6.12.19 (reading kernel.intx.for-msi; intx36: the model
+    made the write only for a function with ``intx:``). PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG (quirks.c's
+    quirk_msi_intx_disable_bug: Broadcom tg3 parts, ATI SB700/800 ...; alx's driver_data) skips it; no
+    modelled device carries that flag. On a Xen HVM guest the read and write trap to QEMU xen-pt (its
+    emulated Command keeps the bit; xen_pt_cmd_reg_write passes a set bit through, a clear one only with
+    s->machine_irq), on a PV guest they go through pcifront to pciback's command_read / command_write (the
+    bit is pciback's cmd->val, which reaches the device only with allow_interrupt_control)."""
+    k.call("pci_intx", dev=loc["dev"], enable=loc["enable"])
 
 
 def has_pin(k: Any, dev: str) -> bool:

@@ -1187,23 +1187,23 @@ reading("kernel.intx",
 reading("kernel.intx.for-msi",
         "Enabling MSI or MSI-X sets Command.Interrupt Disable (pci_intx_for_msi(dev, 0) before MSI Enable, before "
         "MSI-X's Function Mask is cleared); shutting it down clears it again (pci_intx_for_msi(dev, 1) after the "
-        "Enable bit is cleared). pci_intx writes only when the bit changes. Modelled for devices with an "
-        "INTx# pin (intx:) on bare metal; the kernel writes the bit of every device, but on one without intx: "
-        "the model has no INTx side for it to change, and leaves the write out (its event logs stay as they "
-        "were before INTx was modelled). kernel32 confirmed in 4.13.9, 5.15.24 and 6.12.19 trees that neither "
-        "pci_intx_for_msi nor pci_intx looks at the pin (dev->irq, Interrupt Pin): the write is the model's "
-        "omission, not the kernel's. Making it (one config write at each enable and shutdown of a pinless "
-        "function, and dom0's pciback the same) moves 903 of the 1066 test scenario runs kernel32 swept: left as "
-        "a lead for a session that can re-pin the tests that time those runs.",
+        "Enable bit is cleared). pci_intx reads Command and writes only when the bit changes. Every function, pin "
+        "or not: neither pci_intx_for_msi nor pci_intx looks at dev->irq or Interrupt Pin (kernel32 read 4.13.9, "
+        "5.15.24, 6.12.19; intx36 made the write for a function without intx:, which the model had left out). "
+        "The only skip is PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG (quirk_msi_intx_disable_bug for Broadcom tg3 parts "
+        "and ATI SB600/SB700/SB800 functions, alx's ALX_DEV_QUIRK_MSI_INTX_DISABLE_BUG), present in all three "
+        "trees; no modelled device or preset carries it, so it is not modelled.",
         source=(INTX_FOR_MSI, PCI_INTX,
                 Source(L, "v4.13.9", "drivers/pci/msi.c + drivers/pci/pci.c", "pci_intx_for_msi / pci_intx",
                        f"all ({T4139})"),
                 Source(L, "v5.15.24", "drivers/pci/msi.c + drivers/pci/pci.c", "pci_intx_for_msi / pci_intx",
                        f"all ({T51524})"),
-                Source(L, "v6.12.19", "drivers/pci/msi/msi.c + drivers/pci/pci.c", "pci_intx_for_msi / pci_intx "
-                       "(the devres restore split out: 'if (new == pci_command) return;')", f"6.12.. ({T61219})")),
+                Source(L, "v6.12.19", "drivers/pci/msi/msi.c + drivers/pci/pci.c + drivers/pci/quirks.c",
+                       "pci_intx_for_msi / pci_intx (the devres restore split out: 'if (new == pci_command) "
+                       "return;') / quirk_msi_intx_disable_bug", f"6.12.. ({T61219})")),
         module=M + ".intx",
-        quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); ... if (enable) new = pci_command & "
+        quote="static void pci_intx_for_msi(struct pci_dev *dev, int enable) { if (!(dev->dev_flags & "
+        "PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG)) pci_intx(dev, enable); } ... if (enable) new = pci_command & "
         "~PCI_COMMAND_INTX_DISABLE; else new = pci_command | PCI_COMMAND_INTX_DISABLE; if (new != pci_command) "
         "{ ... pci_write_config_word(pdev, PCI_COMMAND, new);")
 reading("kernel.intx.fasteoi",

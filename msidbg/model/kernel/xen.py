@@ -309,7 +309,9 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
                         X.dom0_msix_ctrl(k.w, dev, (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL), by)
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] | MSI_ENABLE, by)
-    if d.get("intx") is not None:   # dom0's msi[x]_capability_init: pci_intx_for_msi(dev, 0)
+    if not d["cmd"] & CMD_INTX_DISABLE:
+        # dom0's msi[x]_capability_init: pci_intx_for_msi(dev, 0) -- every function, pin or not; pci_intx writes
+        # only a change (reading kernel.intx.for-msi, xen.intx.pv-cmd)
         device._set_reg(k.eng, dev, d, "cmd", d["cmd"] | CMD_INTX_DISABLE, by)
     k.ev(XEN_HCALL, dev, k.s(op), n, pirqs[0] if pirqs else -1, cost="trap")
     loc["i"] = 0
@@ -407,7 +409,7 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] & ~MSI_ENABLE,
                         pciback(k, "xen_pcibk_disable_msi", op))
-    if d.get("intx") is not None:   # dom0's pci_msi[x]_shutdown: pci_intx_for_msi(dev, 1)
+    if d["cmd"] & CMD_INTX_DISABLE:    # dom0's pci_msi[x]_shutdown: pci_intx_for_msi(dev, 1) (every function)
         device._set_reg(k.eng, dev, d, "cmd", d["cmd"] & ~CMD_INTX_DISABLE, pciback(k, "pci_intx_for_msi", op))
     k.ev(XEN_HCALL, dev, k.s(op), len(mine), 0, cost="trap")
     k.call("xen_teardown_msi_irqs", dev=dev)
