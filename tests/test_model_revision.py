@@ -25,7 +25,7 @@ RUNS = {1: "04237649152fe3e274a0ffb3", 2: "09cb220fd1dd3898f5442acc", 3: "8cc3fa
         17: "0246dce9b0a12f4304e8be50",
         18: "f7d37f364c21e828476dfbd9",
         19: "e4c73b932d007be63f47470b",
-        20: "83fe0df0b1e28fa93e79f41d"}
+        20: "ad0ea205345b7f57c66a9fed"}
 
 
 def runs_digest() -> str:
