@@ -55,10 +55,12 @@ def test_two_releases_stay_unconfirmed() -> None:
     # xen_eoi_clear_first's 4.1.y / 3.18.y copies of ff1e22e7a638 and managed_spread's 4.19.y backport
     # audit26 read the 4.13.0 and 4.20.0 trees: nvme_queue_cpus' and pm_thaw_restores' 4.13 (resume30: absent in
     # 4.12.0, present in 4.13.9) and msi_enable_twice_einval's 4.20 (kernel35: absent in 4.19, present in 5.2) are
-    # confirmed and left this set
+    # confirmed and left this set. xen35 adds pciback's af6fc858a35b (4.0, 3.19.2: dated from the CVE, no 4.0 tree
+    # read) and XSA-157's 4.4 (read in 4.13.9, absent in a 3.4 tree)
     assert open_releases == {("qemu_msix_pirq_ignore_mask", "qemu-xen-4.6.3"),
                              ("xen_eoi_clear_first", "4.1.52"), ("xen_eoi_clear_first", "3.18.63"),
-                             ("managed_spread", "4.19.37")}
+                             ("managed_spread", "4.19.37"), ("pciback_cmd_emulated", "4.0"),
+                             ("pciback_cmd_emulated", "3.19.2"), ("pciback_msi_enabled_check", "4.4")}
     note = _change("qemu_msix_pirq_ignore_mask", "428c3ece97").note
     assert "equivalent to qemu-xen-4.6.2" in note and "XSA-180" in note
 

@@ -838,7 +838,7 @@ reading("kernel.msix.shutdown-stops-enabled",
         "disable -- only after it: a task that oopses in the mask loop (5.15.0 .. 5.15.2, msix_vector_ctrl_ignore_mask) "
         "leaves both the device's Enable and the flag set, and __pci_enable_msix_range's 'WARN_ON_ONCE(dev->msix_enabled)' "
         "refuses the next enable with -EINVAL. Read in yhuan416/linux-5.15.24 (a 5.15.24 copy: the lines quoted are "
-        "the same in 5.15.0 but for pci_msix_write_vector_ctrl's can_mask test, 9c8e9c9681a0 / 5.15.3). A held signal "
+        "the same in 5.15.0 but for pci_msix_write_vector_ctrl's can_mask test, 9c8e9c9681a0: 5.16, backported to 5.15.3). A held signal "
         "and that refusal link the oops (Prov.left_on).",
         source=Source(L, "v5.15.24", "drivers/pci/msi.c, arch/x86/pci/xen.c",
                       "pci_msix_shutdown / pci_disable_msix / __pci_enable_msix_range / xen_pv_teardown_msi_irqs",
