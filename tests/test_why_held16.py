@@ -59,25 +59,27 @@ def test_t01_the_stale_message_links_the_thaw_that_left_the_cached_one_unwritten
     assert [h.detail.split(":")[0] for h in lost] == ["eth0 vector 0", "eth0 vector 1"]
     why = s.why(lost[0])
     # kernel32: the MSI nic's msi_capability_init clears Enable first (one more write, 1 us): its vector is assigned
-    # after eth0's, so the table write is event 13 and every later event is one later than before
-    assert _chain(why) == [(105, "lost", "acct.eth0.lost[0]"), (104, "accept", "cpus[0].isr[0x41]"),
-                           (103, "irr.set", "cpus[0].irr[0x41]"), (13, "table.write", "devices.eth0.msix.table[0].data"),
+    # after eth0's, so the table write is event 13 and every later event is one later than before.
+    # intx36: +2 by the freeze (eth0's and ssd0's set-up Interrupt Disable writes), +3 by the free (its shutdown's
+    # pci_intx_for_msi(dev, 1) clears the bit), +4 by the thaw (the re-set-up writes it again)
+    assert _chain(why) == [(109, "lost", "acct.eth0.lost[0]"), (108, "accept", "cpus[0].isr[0x41]"),
+                           (107, "irr.set", "cpus[0].irr[0x41]"), (13, "table.write", "devices.eth0.msix.table[0].data"),
                            (1, "action.start", "actions[0]")]
-    assert _branches(why.chain[0]) == [(101, "kernel", "kernel.pci.eth0.descs[0].msg"),
-                                      (70, "vector_irq", "cpus[0].vector_irq[0x41]")]
+    assert _branches(why.chain[0]) == [(105, "kernel", "kernel.pci.eth0.descs[0].msg"),
+                                      (73, "vector_irq", "cpus[0].vector_irq[0x41]")]
     thaw = why.chain[0].branches[0]
     assert [(lk.event, (lk.stack or [None])[0]) for lk in thaw] == [
-        (101, "pci_pm_thaw+thaw_d0"), (93, "pci_write_msi_msg+prepare"), (90, None)]
+        (105, "pci_pm_thaw+thaw_d0"), (97, "pci_write_msi_msg+prepare"), (94, None)]
     assert thaw[0].relation == "the device kept its older message: the kernel's message for it only cached, by"
-    assert s.event(90).kind == "action.start" and s.event(90).fields["do"] == "request_irq"
+    assert s.event(94).kind == "action.start" and s.event(94).fields["do"] == "request_irq"
     why1 = s.why(lost[1])
-    assert _branches(why1.chain[0])[0] == (101, "kernel", "kernel.pci.eth0.descs[1].msg")
+    assert _branches(why1.chain[0])[0] == (105, "kernel", "kernel.pci.eth0.descs[1].msg")
     assert not _ran(T413).armed_hits()
 
 
 def test_t01_diff_parts_at_the_thaw() -> None:
     d = _diff(T412, T413)
-    assert _first(d) == ("cpu2.proc", 101, 101, "pci_pm_thaw+thaw_d0", "pci_restore_msix+msix_maskall")
+    assert _first(d) == ("cpu2.proc", 105, 105, "pci_pm_thaw+thaw_d0", "pci_restore_msix+msix_maskall")    # intx36: +4
     assert d["first_divergence"]["switches"]["pm_thaw_restores"] == {"a": False, "b": True}
     assert d["same_outcome"] is False
 
@@ -92,10 +94,13 @@ def test_h01_the_held_signal_links_the_restores_vector_control_write() -> None:
     pci_msi_ignore_mask) <- the binding the mask held."""
     s = _ran(H510)
     why = s.why(s.armed_hits()[0])
-    assert _chain(why)[:3] == [(217, "lost", "acct.eth0.lost[0]"), (216, "pba.set", "devices.eth0.msix.pba[0]"),
-                               (202, "table.write", "devices.eth0.msix.table[0].ctrl")]
+    # intx36: +12 -- two MSI-X set-ups' trapped pci_intx_for_msi Command read and write through QEMU (+5 each), and
+    # the resume's __pci_restore_msix_state pci_intx_for_msi reads Command (0x406) through QEMU and writes nothing: the
+    # bit is already set (+2)
+    assert _chain(why)[:3] == [(229, "lost", "acct.eth0.lost[0]"), (228, "pba.set", "devices.eth0.msix.pba[0]"),
+                               (214, "table.write", "devices.eth0.msix.table[0].ctrl")]
     assert why.chain[2].stack[:2] == ["pci_restore_msix+msix_entries", "pci_pm_resume+resumed"]
-    assert s.event(202).fields == {"entry": 0, "reg": "ctrl", "value": 1}
+    assert s.event(214).fields == {"entry": 0, "reg": "ctrl", "value": 1}
     assert not _ran(H510FIX).armed_hits()
 
 
@@ -115,25 +120,26 @@ E616, E617 = "e01-relock-two-nics-move-enable-4cpu-k616", "e01-relock-two-nics-m
 
 def test_e01_the_rerun_on_the_old_cpu_links_the_new_targets_ack() -> None:
     """6.16: CPU2 (the new target) takes desc->lock behind CPU3's enable_irq while CPU1's action still runs: its ack
-    parks the edge IRQS_PENDING and masks (96); CPU1, back from its action, relocks, unmasks and runs the action again
-    (102). The handler run <- IRQS_PENDING as the loop took it (101) <- CPU2's ack (96: what 8d39d6ec4db5 replaces with
+    parks the edge IRQS_PENDING and masks (99); CPU1, back from its action, relocks, unmasks and runs the action again
+    (105). The handler run <- IRQS_PENDING as the loop took it (104) <- CPU2's ack (99: what 8d39d6ec4db5 replaces with
     irq_wait_on_inprogress) <- CPU2's accept <- its message <- the deferred move."""
     s = _ran(E616)
-    # every event one later than before kernel32: the MSI nic's msi_capability_init clears Enable first
-    why = s.why(103)
-    assert _chain(why) == [(103, "event", None), (102, "kernel", "irqs[26].pending"), (97, "kernel", "irqs[26].pending"),
-                           (91, "accept", "cpus[2].isr[0x21]"), (90, "irr.set", "cpus[2].irr[0x21]"),
-                           (81, "table.write", "devices.eth0.msix.table[1].addr_lo"),
-                           (63, "irq.move_pending", "irqs[26].pending_mask"), (62, "action.start", "actions[2]")]
-    assert why.chain[2].stack[0] == "handle_edge_irq+ack" and s.event(97).cpu == 2
+    # every event one later than before kernel32: the MSI nic's msi_capability_init clears Enable first; intx36: two
+    # more (eth0's and eth1's set-up Interrupt Disable writes)
+    why = s.why(105)
+    assert _chain(why) == [(105, "event", None), (104, "kernel", "irqs[26].pending"), (99, "kernel", "irqs[26].pending"),
+                           (93, "accept", "cpus[2].isr[0x21]"), (92, "irr.set", "cpus[2].irr[0x21]"),
+                           (83, "table.write", "devices.eth0.msix.table[1].addr_lo"),
+                           (65, "irq.move_pending", "irqs[26].pending_mask"), (64, "action.start", "actions[2]")]
+    assert why.chain[2].stack[0] == "handle_edge_irq+ack" and s.event(99).cpu == 2
     s17 = _ran(E617)
-    assert "irq_wait_on_inprogress" in s17.event(97).fields["what"]
-    assert (s17.event(101).kind, s17.event(101).cpu) == ("irq.handler", 2)
+    assert "irq_wait_on_inprogress" in s17.event(99).fields["what"]
+    assert (s17.event(103).kind, s17.event(103).cpu) == ("irq.handler", 2)
 
 
 def test_e01_diff_parts_at_the_new_targets_ack() -> None:
     d = _diff(E616, E617)
-    assert _first(d) == ("cpu2.irq", 97, 97, "handle_edge_irq+ack", "handle_edge_irq+ack")
+    assert _first(d) == ("cpu2.irq", 99, 99, "handle_edge_irq+ack", "handle_edge_irq+ack")    # intx36: +2
     assert list(d["first_divergence"]["switches"]) == ["kernel.version", "edge_wait_new_target"]
     assert d["same_outcome"] is True      # (every signal delivered either way: only who runs the action differs)
 
@@ -154,23 +160,25 @@ def test_c01_the_refusals_reach_the_enable_each_release_refuses_at() -> None:
     hit = next(h for h in s.armed_hits() if h.name == "probe-failed")
     assert hit.detail.startswith("alloc_vectors on nvme0 returned EEXIST (-17)")
     why = s.why(hit)
-    assert _chain(why) == [(327, "action.done", "actions[1].result"), (303, "kernel", "actions[1].error"),
+    # intx36: +5 from eth0's MSI-X set-up on (its trapped pci_intx_for_msi read and write through QEMU, 25 us)
+    assert _chain(why) == [(332, "action.done", "actions[1].result"), (308, "kernel", "actions[1].error"),
                            (6, "action.start", "actions[2]")]
     assert why.chain[1].stack[0] == "msix_capability_init+sysfs" and why.chain[1].value == -17
     assert why.chain[2].relation == ("its 'msi_irqs' sysfs group already made by another CPU's unserialised enable "
                                      "(populate_msi_sysfs), in")
     loss = s.why(next(h for h in s.armed_hits() if h.name == "irq-lost"))
-    assert _chain(loss) == [(339, "lost", "acct.nvme0.lost[0]"), (337, "msix.ctrl", "devices.nvme0.msix.ctrl"),
-                            (335, "guest", "cpus[2].ioreq"), (6, "action.start", "actions[2]")]
+    # +10: vCPU 2's set-up's own trapped Interrupt Disable write precedes its clear_maskall
+    assert _chain(loss) == [(349, "lost", "acct.nvme0.lost[0]"), (347, "msix.ctrl", "devices.nvme0.msix.ctrl"),
+                            (345, "guest", "cpus[2].ioreq"), (6, "action.start", "actions[2]")]
     assert loss.chain[2].stack[0] == "msix_capability_init+clear_maskall"
     s = _ran(C517)
     hit = next(h for h in s.armed_hits() if h.name == "probe-failed")
     why = s.why(hit)
-    assert _chain(why) == [(183, "action.done", "actions[2].result"), (170, "kernel", "actions[2].error"),
+    assert _chain(why) == [(188, "action.done", "actions[2].result"), (175, "kernel", "actions[2].error"),
                            (6, "action.start", "actions[2]")]
     assert why.chain[1].stack[0] == "msix_capability_init+out_disable"
     loss = s.why(next(h for h in s.armed_hits() if h.name == "irq-lost"))
-    assert _chain(loss)[:2] == [(189, "lost", "acct.nvme0.lost[0]"), (187, "msix.ctrl", "devices.nvme0.msix.ctrl")]
+    assert _chain(loss)[:2] == [(199, "lost", "acct.nvme0.lost[0]"), (197, "msix.ctrl", "devices.nvme0.msix.ctrl")]
 
 
 def test_c01_diff_parts_at_the_early_msix_enabled() -> None:
@@ -188,30 +196,31 @@ WNO, WRL = "w01-boost-ratelimit-3vcpu-x411-norl", "w01-boost-ratelimit-3vcpu-x41
 
 
 def test_w01_the_late_accept_reaches_the_schedule_the_ratelimit_kept() -> None:
-    """With the ratelimit (4.2+): vCPU 0 wakes at 6.2008 ms BOOSTed (2093) and tickles; that schedule() (2095) finds
+    """With the ratelimit (4.2+): vCPU 0 wakes at 6.2008 ms BOOSTed (2108) and tickles; that schedule() (2110) finds
     vCPU 1 has run 200 us, less than the 1 ms ratelimit, and keeps it. vCPU 0 is scheduled in at the ratelimit's end
-    (9697, 7.0008 ms) and accepts at 7.0009 ms. The accept's wait branch: its schedule-in <- the ratelimit's schedule()
-    (2095, the step 64908a0466 added) <- the tickle of vCPU 0's wake-up <- the IRR bit that woke it. Without it the
-    tickle switches at 2095 and the accept follows at 6.2009 ms."""
+    (9712, 7.0008 ms) and accepts at 7.0009 ms. The accept's wait branch: its schedule-in <- the ratelimit's schedule()
+    (2110, the step 64908a0466 added) <- the tickle of vCPU 0's wake-up <- the IRR bit that woke it. Without it the
+    tickle switches at 2110 and the accept follows at 6.2009 ms. (intx36: +15, the three MSI-X set-ups' trapped
+    pci_intx_for_msi Command read and write through QEMU; the times are the same.)"""
     s = _ran(WRL)
-    why = s.why(9699)
-    assert why.chain[0].link == "accept" and s.event(9699).time_ns == 7_000_900
-    assert _branches(why.chain[0])[1] == (9697, "xen.sched_in", "xen.sched.since[0]")
+    why = s.why(9714)
+    assert why.chain[0].link == "accept" and s.event(9714).time_ns == 7_000_900
+    assert _branches(why.chain[0])[1] == (9712, "xen.sched_in", "xen.sched.since[0]")
     wait = why.chain[0].branches[1]
     assert [(lk.event, lk.link, lk.path) for lk in wait[:4]] == [
-        (9697, "xen.sched_in", "xen.sched.since[0]"), (2095, "xen.sched_wake", "xen.sched.woken[0]"),
-        (2093, "xen.sched_wake", "xen.sched.woken[0]"), (2093, "irr.vmsi", "cpus[0].irr[0x21]")]
+        (9712, "xen.sched_in", "xen.sched.since[0]"), (2110, "xen.sched_wake", "xen.sched.woken[0]"),
+        (2108, "xen.sched_wake", "xen.sched.woken[0]"), (2108, "irr.vmsi", "cpus[0].irr[0x21]")]
     assert [lk.relation for lk in wait[1:4]] == [
         "runnable on the runqueue since", "the running vCPU preempted by the tickle of", "woken by"]
-    assert "less than the ratelimit" in s.event(2095).fields["how"]
+    assert "less than the ratelimit" in s.event(2110).fields["how"]
     s0 = _ran(WNO)
-    assert "vCPU0 scheduled in" in s0.event(2095).fields["how"] and s0.event(2096).time_ns == 6_200_900
+    assert "vCPU0 scheduled in" in s0.event(2110).fields["how"] and s0.event(2111).time_ns == 6_200_900
 
 
 def test_w01_diff_parts_at_the_tickles_schedule() -> None:
     d = _diff(WNO, WRL)
     fd = d["first_divergence"]
-    assert (fd["context"], fd["a"]["event"], fd["b"]["event"]) == ("xen", 2095, 2095)
+    assert (fd["context"], fd["a"]["event"], fd["b"]["event"]) == ("xen", 2110, 2110)    # intx36: +15
     assert list(fd["switches"]) == ["xen_sched_ratelimit"]
 
 
@@ -224,12 +233,13 @@ def test_p01_the_held_signals_link_the_restores_write_of_the_cached_word() -> No
     <- the restore's write <- the cached word's read at msix_program_entries."""
     s = _ran(P545)
     whys = [s.why(h) for h in s.armed_hits()]
+    # intx36: +2 from the set-ups (nvme0's and eth0's Interrupt Disable writes); the cached words' reads before them
     assert [_chain(w) for w in whys] == [
-        [(140, "lost", "acct.nvme0.lost[0]"), (139, "pba.set", "devices.nvme0.msix.pba[0]"),
-         (133, "table.write", "devices.nvme0.msix.table[0].ctrl"), (32, "kernel", "kernel.pci.nvme0.descs[0].msix_ctrl"),
+        [(142, "lost", "acct.nvme0.lost[0]"), (141, "pba.set", "devices.nvme0.msix.pba[0]"),
+         (135, "table.write", "devices.nvme0.msix.table[0].ctrl"), (32, "kernel", "kernel.pci.nvme0.descs[0].msix_ctrl"),
          (1, "action.start", "actions[0]")],
-        [(140, "lost", "acct.nvme0.lost[2]"), (138, "pba.set", "devices.nvme0.msix.pba[2]"),
-         (135, "table.write", "devices.nvme0.msix.table[2].ctrl"), (40, "kernel", "kernel.pci.nvme0.descs[2].msix_ctrl"),
+        [(142, "lost", "acct.nvme0.lost[2]"), (140, "pba.set", "devices.nvme0.msix.pba[2]"),
+         (137, "table.write", "devices.nvme0.msix.table[2].ctrl"), (40, "kernel", "kernel.pci.nvme0.descs[2].msix_ctrl"),
          (1, "action.start", "actions[0]")]]
     assert whys[0].chain[2].stack[:2] == ["pci_restore_msix+msix_entries", "pci_pm_resume+resumed"]
     assert not _ran(P546).armed_hits()
@@ -237,7 +247,7 @@ def test_p01_the_held_signals_link_the_restores_write_of_the_cached_word() -> No
 
 def test_p01_diff_parts_at_the_restores_vector_control_write() -> None:
     d = _diff(P545, P546)
-    assert _first(d) == ("cpu2.proc", 133, 133, "pci_restore_msix+msix_entries", "pci_restore_msix+msix_entries")
+    assert _first(d) == ("cpu2.proc", 135, 135, "pci_restore_msix+msix_entries", "pci_restore_msix+msix_entries")
     assert d["first_divergence"]["switches"]["msix_restore_mask_bit_only"] == {"a": False, "b": True}
     assert d["same_outcome"] is False
 
@@ -256,10 +266,10 @@ def test_t01_through_the_command_line() -> None:
     rc, out, err = cli("why", str(HELD / f"{T412}.yaml"), "--json")
     assert rc == 0, err
     chain = json.loads(out)["chain"]
-    assert [(lk["event"], lk["link"]) for lk in chain[:3]] == [(105, "lost"), (104, "accept"), (103, "irr.set")]
+    assert [(lk["event"], lk["link"]) for lk in chain[:3]] == [(109, "lost"), (108, "accept"), (107, "irr.set")]
     assert [(b[0]["event"], b[0]["link"], b[0]["path"]) for b in chain[0]["branches"]][0] == (
-        101, "kernel", "kernel.pci.eth0.descs[0].msg")
+        105, "kernel", "kernel.pci.eth0.descs[0].msg")
     rc, out, err = cli("diff", str(HELD / f"{T412}.yaml"), str(HELD / f"{T413}.yaml"), "--json")
     assert rc == 1, err
     fd = json.loads(out)["first_divergence"]
-    assert (fd["context"], fd["a"]["event"], fd["a"]["stack"][0]) == ("cpu2.proc", 101, "pci_pm_thaw+thaw_d0")
+    assert (fd["context"], fd["a"]["event"], fd["a"]["stack"][0]) == ("cpu2.proc", 105, "pci_pm_thaw+thaw_d0")
