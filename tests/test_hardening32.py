@@ -32,9 +32,9 @@ def _line(err: str) -> str:
     (("why", SNAP, "--seed", "3"), f"msidbg: {SNAP}: why: argument --seed: a snapshot replays its own run"),
     (("report", SCN, "--no-verify"), f"msidbg: {SCN}: report: argument --no-verify: only for a snapshot"),
     (("why", SNAP, "--path", "cpu[0].irr", "--at", "99"),
-     f"msidbg: {SNAP}: why: argument --at: no event 99: the snapshot's history ends at event 25 (expected 0..25)"),
+     f"msidbg: {SNAP}: why: argument --at: no event 99: the snapshot's history ends at event 26 (expected 0..26)"),
     (("why", SNAP, "--event", "99"),
-     f"msidbg: {SNAP}: why: argument --event: no event 99: the run has 25 events (expected 1..25)"),
+     f"msidbg: {SNAP}: why: argument --event: no event 99: the run has 26 events (expected 1..26)"),
     (("why", SNAP, "--hit", "7"),
      f"msidbg: {SNAP}: why: argument --hit: no hit 7: the run has 1 armed breakpoint hit (expected 0..0)"),
     (("why", SCN, "--path", "irqs[77].vector"), f"msidbg: {SCN}: why: argument --path: irqs[77].vector: no irq 77 at the cursor"),
@@ -173,10 +173,10 @@ def test_diff_of_a_diverging_snapshot_is_bad_input_saying_what_was_expected(tmp_
     code, out, err = cli("diff", str(bad), SNAP)
     assert (code, out) == (2, "") and _line(err) == (
         f"msidbg: {bad}: replay diverged from the recording at event 0; first differing world path at the cursor "
-        "(event 25): rng (expected a snapshot whose replay matches its recording, as 'msidbg replay' checks: nothing "
+        "(event 26): rng (expected a snapshot whose replay matches its recording, as 'msidbg replay' checks: nothing "
         "was compared)")
     code, _, err = cli("replay", str(bad))
-    assert code == 1 and err.strip().endswith("(event 25): rng")
+    assert code == 1 and err.strip().endswith("(event 26): rng")
 
 
 @pytest.mark.parametrize("damage", ["drop", "swap", "bad-char", "no-checksum"])

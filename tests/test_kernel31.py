@@ -139,16 +139,24 @@ def test_second_msi_enable_fails_without_a_teardown_and_clears_msi_enabled() -> 
     later pci_free_irq_vectors returns at its flag test). kernel32: each msi_capability_init first clears Enable
     ('pci_msi_set_enable(dev, 0)', a trapped read and write through QEMU): 49 us later than before. kernel37:
     msi_setup_msi_desc reads Message Control before msi_add_msi_desc (5.17-rc5, 6.12.19), a trapped read QEMU
-    serves after CPU0's Enable write (226.3 us): the -EBUSY comes after CPU0's enable returned (was 209.3 us)."""
+    serves after CPU0's Enable write (251.3 us): the -EBUSY comes after CPU0's enable returned (was 209.3 us).
+    intx36: CPU0's pci_intx_for_msi(dev, 0) before its Enable write is a trapped Command read and write (0x406,
+    197.3 / 209.3 us): CPU0's return and CPU1's -EBUSY are 25 us later (were 225.3 / 238.3 us), same order."""
     eng, evs = _run("m01-double-msi-enable-hvm-k66")
     assert _trace(evs) == [
         (1, 121_000, f"msi_capability_init: {WAIT}"),
         (0, 197_200, "xen.irq 24 fresh pirq"),
-        (0, 225_300, "result 1"),
-        (1, 238_300, f"msi_capability_init: {BUSY}"),
-        (1, 238_400, "result -16")]
-    reads = [e.time_ns for e in evs if e.kind == "qemu.cfg_read" and e.time_ns > 209_000]
-    assert reads == [226_300]     # msi_setup_msi_desc's pci_read_config_word, before the insert's -EBUSY
+        (0, 250_300, "result 1"),
+        (1, 263_300, f"msi_capability_init: {BUSY}"),
+        (1, 263_400, "result -16")]
+    cmd = [(e.kind, e.fields["value"]) for e in evs
+           if e.kind.startswith("qemu.") and e.fields.get("reg") == "cmd" and 197_000 < e.time_ns < 210_000]
+    assert cmd == [("qemu.cfg_read", 0x6), ("qemu.cfg_write", 0x406)]     # CPU0's pci_intx_for_msi
+    enable = next(e.time_ns for e in evs if e.kind == "cfg.write" and e.fields.get("offset") == 0x52
+                  and e.fields["value"] & 0x1)
+    reads = [(e.time_ns, e.fields["value"]) for e in evs
+             if e.kind == "qemu.cfg_read" and e.fields.get("reg") == "msi_ctrl" and e.time_ns > enable]
+    assert reads == [(251_300, 0x81)]     # msi_setup_msi_desc's pci_read_config_word, before the insert's -EBUSY
     p = eng.w.kernel["pci"]["d0"]
     assert (p["msi_enabled"], p["mode"], p["lock"]) == (False, "msi", -1)
     assert [d["irq"] for d in p["descs"]] == [24]

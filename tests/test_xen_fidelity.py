@@ -112,8 +112,10 @@ def test_finding2_the_2022_late_mask_step_by_step_on_xen_424() -> None:
     # entry 0 is bound before Xen intercepts anything; entries 1 and 2 after: the intercept covers
     # the whole table from the first binding, passes their writes on and re-applies the unmask
     expect += entry_writes(0, 101, qemu_owned=True) + entry_writes(1, 100, False) + entry_writes(2, 99, False)
+    # intx36: msix_capability_init's pci_intx_for_msi(dev, 0) sets Interrupt Disable (a trapped Command write,
+    # 0x406) before Function Mask is cleared
     expect += [("msix.write", 0, "ctrl", 1), ("msix.write", 1, "ctrl", 1), ("msix.write", 2, "ctrl", 1),
-               ("ioreq.cfg_write", 0x72, 0x8002)]
+               ("ioreq.cfg_write", 0x4, 0x406), ("ioreq.cfg_write", 0x72, 0x8002)]
     for port in (1, 2, 3):         # startup_pirq: Xen answers XENIRQSTAT_needs_eoi, eoi_pirq asks it
         expect += [("xen.hypercall", "EVTCHNOP_bind_pirq", port), ("xen.hypercall", "PHYSDEVOP_irq_status_query", 1),
                    ("xen.hypercall", "PHYSDEVOP_eoi", 0)]

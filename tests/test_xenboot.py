@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg.model import new_engine
-from msidbg.model.hw import CMD_MASTER, CMD_MEMORY
+from msidbg.model.hw import CMD_INTX_DISABLE, CMD_MASTER, CMD_MEMORY
 from tests.conftest import events_of, run_to_end, scenario, totals
 
 HVM = """
@@ -54,7 +54,8 @@ def test_a_raw_table_write_before_probe_reaches_qemus_table(xen: str) -> None:
 def test_the_guest_finds_memory_space_and_bus_master_on_at_its_first_probe(xen: str) -> None:
     """The Command the guest reads (QEMU's emulated decode bits over the device's register) is
     Memory | Master before and at probe in every release (a8e0c228c7 only reorders hvmloader's writes);
-    pci_enable_device and pci_set_master write nothing, so no Command write traps into QEMU."""
+    pci_enable_device and pci_set_master write nothing, so the one Command write that traps into QEMU is
+    msix_capability_init's pci_intx_for_msi(dev, 0) setting Interrupt Disable (intx36) over Memory | Master."""
     from msidbg.model.qemu import HvmAccessors
 
     eng = new_engine(scenario(_hvm(xen, PROBE)))
@@ -66,7 +67,8 @@ def test_the_guest_finds_memory_space_and_bus_master_on_at_its_first_probe(xen: 
     assert eng.w["devices"]["eth0"]["cmd"] & CMD_MASTER     # Bus Master passed through to the device
     while eng.step():
         pass
-    assert [e for e in events_of(eng, "ioreq.cfg_write") if e.fields["offset"] == 0x4] == []
+    writes = [e.fields["value"] for e in events_of(eng, "ioreq.cfg_write") if e.fields["offset"] == 0x4]
+    assert writes == [CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE]
     assert eng.w["kernel"]["pci"]["eth0"]["is_busmaster"]
 
 
@@ -79,8 +81,10 @@ def test_a_first_probe_without_pci_set_master_still_gets_its_interrupts_on_xen_h
 
 
 def test_an_emulated_device_on_xen_hvm_starts_with_memory_space_and_bus_master() -> None:
-    """QEMU's own device model takes hvmloader's Command writes: the probe writes no Command."""
+    """QEMU's own device model takes hvmloader's Command writes: the probe's only Command write is
+    pci_intx_for_msi's Interrupt Disable (intx36), Memory | Master already set."""
     eng = run_to_end(scenario(_hvm("4.16", PROBE, pt="false")))
     assert eng.w["devices"]["eth0"]["cmd"] & (CMD_MEMORY | CMD_MASTER) == CMD_MEMORY | CMD_MASTER
-    assert [e for e in events_of(eng, "cfg.write") if e.fields["offset"] == 0x4] == []
+    writes = [e.fields["value"] for e in events_of(eng, "cfg.write") if e.fields["offset"] == 0x4]
+    assert writes == [CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE]
 

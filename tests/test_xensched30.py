@@ -77,7 +77,9 @@ def test_s02_credit2_the_same_wait() -> None:
     eng = _run("s02")
     assert [(t, v) for t, _, v, _ in _sched(eng)] == [(6_012_000, 1), (6_012_500, 0)]
     s = eng.w["xen"]["sched"]
-    assert "pri" not in s and s["credit"] == [9_831_800, 9_999_000]
+    # intx36: vCPU 0's two probes each burn 12 us more (pci_intx_for_msi's trapped Command read and write): 24 us
+    # less credit than before (9,831,800); the same wait and the same schedule order
+    assert "pri" not in s and s["credit"] == [9_807_800, 9_999_000]
 
 
 def test_s03_credit_boost_preempts_at_the_ratelimit() -> None:
