@@ -1413,7 +1413,7 @@ reading("xen.intx.pv-resend", "xen_bind_pirq_gsi_to_irq sets no trigger type (an
         "... .irq_disable = disable_pirq, ... .irq_eoi = eoi_pirq, ... .irq_retrigger = retrigger_dynirq,", module=M)
 PCIBACK_CMD_READ = Source(L, "v6.12.19", "drivers/xen/xen-pciback/conf_space_header.c",
                           "command_init / command_read / command_write (cmd->val)",
-                          "4.0.. (af6fc858a35b; read in 4.13.9, 5.15.24 and 6.12.19 trees: kinmax/linux-4.13.19 "
+                          "4.0.., 3.19.2.. (af6fc858a35b, the stable release inferred as row pciback_cmd_emulated says; read in 4.13.9, 5.15.24 and 6.12.19 trees: kinmax/linux-4.13.19 "
                           "135f62e8, yhuan416/linux-5.15.24 0ea83df2, wishday/linux-6.12.y 21ae40e8; "
                           "allow_interrupt_control's pci_intx is in 5.15.24 and 6.12.19, not 4.13.9)")
 XEN_MSI_INTX = Source("xen-project/xen", "4.23-dev", "xen/arch/x86/msi.c",
