@@ -159,19 +159,20 @@ def test_a_restore_of_a_cached_mask_bit_alone_links_no_cache() -> None:
 
 
 def test_an_accept_held_while_the_vcpu_waited_on_the_runqueue_links_its_schedule_in() -> None:
-    """xensched30 s07 (Xen 4.19.2 credit2): vCPU1's IRR holds 0x21 (set at 10592) behind the same vector in service
+    """xensched30 s07 (Xen 4.19.2 credit2): vCPU1's IRR holds 0x21 (set at 10602) behind the same vector in service
     while vCPU1 spins in the handler and, with vCPU0 on the same pCPU, waits on the runqueue after each PAUSE-loop
-    yield. vCPU0's yield at 7.157448 ms (10833) schedules vCPU1 in; it finishes the handler, EOIs and accepts 0x21 at
-    7.1577 ms (10837). The accept had no node for the wait: it now branches to that schedule-in (an annotation: the
-    default stays the vector_irq slot free_irq cleared, which makes the interrupt unhandled)."""
+    yield. vCPU0's yield at 7.157448 ms (10843) schedules vCPU1 in; it finishes the handler, EOIs and accepts 0x21 at
+    7.1577 ms (10847). The accept had no node for the wait: it now branches to that schedule-in (an annotation: the
+    default stays the vector_irq slot free_irq cleared, which makes the interrupt unhandled). Indices +10 since intx36: each
+    probe's pci_intx_for_msi is a trapped Command read and write through QEMU (5 events, e.g. 33-37); times unchanged."""
     s = ran("s07-x4192-ple-yield-lock-holder", XENSCHED30)
-    assert s.event(10837).kind == "apic.accept" and s.event(10837).time_ns == 7_157_700
-    assert s.event(10833).kind == "xen.sched" and s.event(10833).fields["vcpu"] == 1
-    why = s.why(10837)
-    assert _chain(why) == [(10837, "accept", "cpus[1].isr[0x21]"), (10823, "vector_irq", "cpus[1].vector_irq[0x21]"),
-                           (10569, "action.start", "actions[4]")]
+    assert s.event(10847).kind == "apic.accept" and s.event(10847).time_ns == 7_157_700
+    assert s.event(10843).kind == "xen.sched" and s.event(10843).fields["vcpu"] == 1
+    why = s.why(10847)
+    assert _chain(why) == [(10847, "accept", "cpus[1].isr[0x21]"), (10833, "vector_irq", "cpus[1].vector_irq[0x21]"),
+                           (10579, "action.start", "actions[4]")]
     branches = [(b[0].event, b[0].link, b[0].path) for b in why.chain[0].branches]
-    assert branches == [(10592, "irr.vmsi", "cpus[1].irr[0x21]"), (10833, "xen.sched_in", "xen.sched.since[1]")]
+    assert branches == [(10602, "irr.vmsi", "cpus[1].irr[0x21]"), (10843, "xen.sched_in", "xen.sched.since[1]")]
     sched = why.chain[0].branches[1][0]
     assert sched.relation == "the vCPU waited on its pCPU's runqueue (IRR set) until"
     assert sched.value == 7_157_448
@@ -182,7 +183,7 @@ def test_an_accept_on_a_vcpu_scheduled_in_before_its_irr_bit_links_no_wait() -> 
     none."""
     s = ran("s07-x4192-ple-yield-lock-holder", XENSCHED30)
     first = next(e for e in s.events(1, s.total + 1) if e.kind == "apic.accept" and e.cpu == 1)
-    assert first.index < 10647
+    assert first.index < 10657
     why = s.why(first.index)
     assert "xen.sched_in" not in [lk.link for lk in why.links()]
 
