@@ -99,15 +99,15 @@ def _stopped_at(spec: str) -> Session:
 
 def _watch_snapshot(tmp_path: Path) -> Path:
     s = _stopped_at(WATCH)
-    assert s.cursor == 23 and s.last_stop.detail == "devices.eth0.msix.table[0].ctrl: 1 -> 0"
+    assert s.cursor == 24 and s.last_stop.detail == "devices.eth0.msix.table[0].ctrl: 1 -> 0"
     snap = tmp_path / "watch.msgpack"
     s.save(str(snap))
     return snap
 
 
 def test_session_why_without_a_target_at_a_watch_stop_explains_the_watched_write() -> None:
-    """The watch reports ctrl 1 -> 0 at event 23 (__irq_startup's unmask): ``Session.why()`` explains that value --
-    the path's write at 23 <- request_irq -- as ``why --path`` does; ``target_for`` gives the path. Main: ``why()``
+    """The watch reports ctrl 1 -> 0 at event 24 (__irq_startup's unmask; 23 before intx36's set-up Interrupt Disable
+    write, event 12): ``Session.why()`` explains that value -- the path's write at 24 <- request_irq -- as ``why --path`` does; ``target_for`` gives the path. Main: ``why()``
     needed a target, and ``target_for`` gave the event."""
     from msidbg.debugger.whyrun import target_for
 
@@ -116,13 +116,13 @@ def test_session_why_without_a_target_at_a_watch_stop_explains_the_watched_write
     why = s.why()
     assert (why.target["kind"], why.target["path"], why.target["value"]) == ("path", "devices.eth0.msix.table[0].ctrl", 0)
     assert links(why) == [("table.write", "devices.eth0.msix.table[0].ctrl"), ("action.start", "actions[2]")]
-    assert why.chain[0].event == 23 and why.chain[0].stack[0] == "__irq_startup+enable"
+    assert why.chain[0].event == 24 and why.chain[0].stack[0] == "__irq_startup+enable"
     assert why.as_dict() == s.why("devices.eth0.msix.table[0].ctrl").as_dict()
 
 
 def test_why_without_a_target_at_if_and_call_stops_explains_the_event() -> None:
     """An ``if`` or a ``call`` stop reports no value: its event is the hit (as before; now also ``Session.why()``)."""
-    for spec, event in (('if event.kind == "msix.write"', 6), ("call msi_set_affinity", 24)):
+    for spec, event in (('if event.kind == "msix.write"', 6), ("call msi_set_affinity", 25)):
         s = _stopped_at(spec)
         why = s.why()
         assert why.target["kind"] == "event" and why.target["event"] == event == s.cursor, spec
@@ -131,7 +131,7 @@ def test_why_without_a_target_at_if_and_call_stops_explains_the_event() -> None:
 
 def test_cli_why_of_a_snapshot_stopped_at_a_watch_explains_the_watched_write(tmp_path: Path) -> None:
     """``msidbg why SNAP --json`` at the watch stop: the path target, the chain of ``Session.why()``. Main: the event
-    (kind "event": event 23's chain, which names no watched value)."""
+    (kind "event": event 24's chain, which names no watched value)."""
     import json
 
     from tests.why_helpers import cli
@@ -143,7 +143,7 @@ def test_cli_why_of_a_snapshot_stopped_at_a_watch_explains_the_watched_write(tmp
     r = Session.open(str(snap), verify=False)
     assert doc == json.loads(json.dumps(r.why().as_dict()))
     rc, text, _ = cli("why", str(snap))
-    assert rc == 0 and text.startswith("why devices.eth0.msix.table[0].ctrl = 0x0 at event 23")
+    assert rc == 0 and text.startswith("why devices.eth0.msix.table[0].ctrl = 0x0 at event 24")
 
 
 def test_a_watched_expression_that_is_no_path_falls_back_to_its_last_change() -> None:
@@ -164,12 +164,12 @@ async def test_w_at_a_watch_stop_agrees_with_session_why(tmp_path: Path) -> None
     app = make_app(str(snap), keymap={})
     async with app.run_test(size=(160, 40)) as pilot:
         await idle(pilot, app)
-        assert app.session.cursor == 23
+        assert app.session.cursor == 24
         await pilot.press("w")
         await pilot.pause()
         await idle(pilot, app)
         text = "\n".join(screen_text(app))
-        assert "Why: devices.eth0.msix.table[0].ctrl = 0x0 at event 23" in text
+        assert "Why: devices.eth0.msix.table[0].ctrl = 0x0 at event 24" in text
         assert "__irq_startup+enable" in text
 
 

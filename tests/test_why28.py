@@ -21,7 +21,7 @@ def _spins(s: Session) -> list[int]:
 
 
 def test_an_edge_behind_free_irq_links_the_free_irq(tmp_path: Path) -> None:
-    """kernfid2's s07 on 5.2 (event 64): CPU1's handle_edge_irq spins while CPU0's free_irq holds desc->lock: a node on
+    """kernfid2's s07 on 5.2 (event 65; 64 before the probe's Interrupt Disable write, event 18): CPU1's handle_edge_irq spins while CPU0's free_irq holds desc->lock: a node on
     eth0 vector 0's held signal ("spins on desc->lock: CPU0 is in free_irq") <- "waits for desc->lock, held by" the
     free_irq action. Round 27: no node -- the event's answer was CPU1's own accept <- IRR <- message <- probe."""
     from tests.test_kernfid2_free_irq import S07
@@ -30,14 +30,14 @@ def test_an_edge_behind_free_irq_links_the_free_irq(tmp_path: Path) -> None:
     s = Session.from_scenario(str(path))
     s.run()
     first = _spins(s)[0]
-    assert (first, s.event(first).fields["prog"]) == (64, "handle_edge_irq")
+    assert (first, s.event(first).fields["prog"]) == (65, "handle_edge_irq")
     why = s.why(first)
     assert [(lk.event, lk.link, lk.path) for lk in why.chain] == [
-        (64, "kernel", "acct.eth0.held[0]"), (58, "action.start", "actions[2]")]
+        (65, "kernel", "acct.eth0.held[0]"), (59, "action.start", "actions[2]")]
     assert why.chain[0].reason.endswith("handle_edge_irq of irq 24 (eth0 vector 0) spins on desc->lock: CPU0 is in "
                                         "free_irq")
     assert why.chain[1].relation == "waits for desc->lock, held by"
-    assert s.event(58).fields == {"action": 2, "do": "free_irq"}
+    assert s.event(59).fields == {"action": 2, "do": "free_irq"}
 
 
 def test_an_edge_behind_enable_irq_links_the_enable_irq() -> None:
@@ -50,7 +50,7 @@ def test_an_edge_behind_enable_irq_links_the_enable_irq() -> None:
     assert links(why) == [("kernel", "acct.eth0.held[0]"), ("action.start", "actions[3]")]
     assert why.chain[1].relation == "waits for desc->lock, held by"
     assert s.event(why.chain[1].event).fields == {"action": 3, "do": "enable_irq"}
-    assert [(b[0].event, b[0].relation) for b in why.chain[0].branches] == [(37, "in the handler of")]
+    assert [(b[0].event, b[0].relation) for b in why.chain[0].branches] == [(38, "in the handler of")]  # 37 before intx36 (+1: the probe's Interrupt Disable write)
 
 
 def test_a_task_behind_try_one_irq_links_the_misrouted_interrupt() -> None:

@@ -21,75 +21,77 @@ def _chain(why: object) -> list[tuple[int, str, str | None]]:
 
 def test_an_ipi_only_stray_links_the_replay_ipi_and_the_parked_edge() -> None:
     """b01 (5.6): r04 with CPU1 offline between the park and enable_irq. The xHCI message msi_set_affinity retriggered
-    is taken on CPU1's 0x22 while the NVMe admin irq 24 is disabled: IRQS_PENDING (288, a new node: nothing was recorded
-    for a park that carried only the stray). fixup_irqs moves irq 24 to CPU2's 0x22 (300); enable_irq's check_irq_resend
-    replays it there by IPI (318), and CPU2 runs the NVMe handler for it (322). No xHCI message set CPU2's 0x22 since
-    its move off CPU2 at 300 us: the walk for the sender's message found that older one (221, the probe's message
+    is taken on CPU1's 0x22 while the NVMe admin irq 24 is disabled: IRQS_PENDING (290, a new node: nothing was recorded
+    for a park that carried only the stray). fixup_irqs moves irq 24 to CPU2's 0x22 (303); enable_irq's check_irq_resend
+    replays it there by IPI (321), and CPU2 runs the NVMe handler for it (325). No xHCI message set CPU2's 0x22 since
+    its move off CPU2 at 300 us: the walk for the sender's message found that older one (the probe's message
     to CPU2) and the chain ended at the xHCI probe. Now: stray <- the replay IPI <- check_irq_resend (in enable_irq's
     irq_startup) <- the parked IRQS_PENDING <- CPU1's accept <- the message in CPU1's IRR <- the plug update's data
-    write (redirect_target) <- the deferred move <- set_affinity(9)."""
+    write (redirect_target) <- the deferred move <- set_affinity(9). Indices +2 since intx36: the NVMe and xHCI
+    probes' Interrupt Disable writes (84, 213)."""
     s = ran("b01-plug-stray-parked-offline-k56", WHY30)
     hit = s.armed_hits()[0]
-    assert hit.event == 323 and "xhci vector 0's message stayed" in hit.detail
+    assert hit.event == 325 and "xhci vector 0's message stayed" in hit.detail
     why = s.why(hit)
     assert _chain(why) == [
-        (323, "stray.retriggered", "cpus[2].irr[0x22]"), (319, "irr.ipi", "cpus[2].irr[0x22]"),
-        (319, "kernel", "irqs[24].pending"), (289, "kernel", "irqs[24].pending"), (288, "accept", "cpus[1].isr[0x22]"),
-        (269, "irr.set", "cpus[1].irr[0x22]"), (267, "msi.reg", "devices.xhci.msi.data"),
-        (255, "irq.move_pending", "irqs[37].pending_mask"), (254, "action.start", "actions[4]")]
+        (325, "stray.retriggered", "cpus[2].irr[0x22]"), (321, "irr.ipi", "cpus[2].irr[0x22]"),
+        (321, "kernel", "irqs[24].pending"), (291, "kernel", "irqs[24].pending"), (290, "accept", "cpus[1].isr[0x22]"),
+        (271, "irr.set", "cpus[1].irr[0x22]"), (269, "msi.reg", "devices.xhci.msi.data"),
+        (257, "irq.move_pending", "irqs[37].pending_mask"), (256, "action.start", "actions[4]")]
     assert why.chain[1].relation == "carried by the replay IPI of the IRQS_PENDING it was parked in (check_irq_resend)"
     assert why.chain[2].stack[:2] == ["irq_startup+started", "driver_enable_irq+enabled"]
     assert why.chain[3].stack[:1] == ["handle_edge_irq+ack"] and why.chain[3].value == 1
     assert why.chain[6].stack[:2] == ["pci_write_msi_msg+data", "msi_set_affinity_plug+redirect_target"]
-    assert s.event(319).fields == {"irq": 24, "target": 2, "how": "apic_retrigger_irq: IPI vector 0x22"}
-    assert s.event(301).kind == "vector.assign" and s.event(301).fields["target"] == 2
-    assert s.event(289).fields == {"irq": 24, "signals": 0, "why": "disabled"}
+    assert s.event(321).fields == {"irq": 24, "target": 2, "how": "apic_retrigger_irq: IPI vector 0x22"}
+    assert s.event(303).kind == "vector.assign" and s.event(303).fields["target"] == 2
+    assert s.event(291).fields == {"irq": 24, "signals": 0, "why": "disabled"}
     # the disable_irq that left irq 24 disabled is the parked edge's branch; CPU2's own accept the stray's
-    assert [(b[0].event, b[0].link) for b in why.chain[3].branches] == [(258, "kernel")]
-    assert [(b[0].event, b[0].link) for b in why.chain[0].branches] == [(320, "accept"), (301, "vector_irq")]
+    assert [(b[0].event, b[0].link) for b in why.chain[3].branches] == [(260, "kernel")]
+    assert [(b[0].event, b[0].link) for b in why.chain[0].branches] == [(322, "accept"), (303, "vector_irq")]
 
 
 def test_a_stray_replayed_to_the_same_cpu_goes_through_the_replay_too() -> None:
     """kernel26 r04 (5.6): the replay goes back to CPU1's 0x22, where the xHCI message once sat: the chain linked that
-    message (268) directly, skipping enable_irq's replay and the park; now it passes both, to the same message."""
+    message (271; +2 since intx36) directly, skipping enable_irq's replay and the park; now it passes both, to the same message."""
     s = ran("r04-plug-stray-parked-k56", KERNEL26)
     why = s.why(s.armed_hits()[0])
     assert _chain(why) == [
-        (305, "stray.retriggered", "cpus[1].irr[0x22]"), (301, "irr.ipi", "cpus[1].irr[0x22]"),
-        (301, "kernel", "irqs[24].pending"), (289, "kernel", "irqs[24].pending"), (288, "accept", "cpus[1].isr[0x22]"),
-        (269, "irr.set", "cpus[1].irr[0x22]"), (267, "msi.reg", "devices.xhci.msi.data"),
-        (255, "irq.move_pending", "irqs[37].pending_mask"), (254, "action.start", "actions[4]")]
+        (307, "stray.retriggered", "cpus[1].irr[0x22]"), (303, "irr.ipi", "cpus[1].irr[0x22]"),
+        (303, "kernel", "irqs[24].pending"), (291, "kernel", "irqs[24].pending"), (290, "accept", "cpus[1].isr[0x22]"),
+        (271, "irr.set", "cpus[1].irr[0x22]"), (269, "msi.reg", "devices.xhci.msi.data"),
+        (257, "irq.move_pending", "irqs[37].pending_mask"), (256, "action.start", "actions[4]")]
 
 
 def test_the_2021_default_follows_the_offline_and_the_tree_reaches_both_fix_steps() -> None:
     """why28's lead (c), decided: issue 13 says the default view follows the most recent writer and marks the branches;
     its acceptance asks that ``why`` reach, through recorded links, the two steps the fix changed -- the latch at
     irq_startup's unmask and the MSI-X entry written while unmasked. The write the latch ignored did not produce the
-    lost message (an annotation, never a default), and it is not an ancestor of the latch (23 < 27), so no single
+    lost message (an annotation, never a default), and it is not an ancestor of the latch (24 < 28), so no single
     chain can hold both: the acceptance is the tree's. The default stays loss <- CPU1's __cpu_disable <- cpu_offline
     (the latest writer: the destination's online state), both fix steps are the loss's branches, each reaching
-    request_irq, and the --json summary's ``cause`` is the default chain."""
+    request_irq, and the --json summary's ``cause`` is the default chain. (Indices +1 since intx36: the set-up's Interrupt
+    Disable write, event 12.)"""
     s = ran("msix-write-while-unmasked")
     loss = first_hit(s, "irq-lost")
     why = s.why(loss)
-    assert why.events() == [78, 71, 69]
+    assert why.events() == [79, 72, 70]
     assert [lk.relation for lk in why.chain[1:]] == ["the destination CPU", "run by"]
     latch, ignored = why.chain[0].branches
     unmask = one(s, "msix.write", entry=0, reg="ctrl", value=0)
     assert [(lk.event, lk.link, lk.relation) for lk in latch] == [
         (unmask, "latch", "sent from the message the device latched"), (unmask, "table.write", "released by the unmask"),
-        (17, "action.start", "run by")]
+        (18, "action.start", "run by")]
     assert [(lk.event, lk.link, lk.relation) for lk in ignored] == [
-        (27, "table.write.live", "the entry's registers hold a newer message the latch ignores"),
-        (17, "action.start", "run by")]
-    assert unmask < 27 and 27 not in [lk.event for lk in latch]
+        (28, "table.write.live", "the entry's registers hold a newer message the latch ignores"),
+        (18, "action.start", "run by")]
+    assert unmask < 28 and 28 not in [lk.event for lk in latch]
     assert latch[1].stack[:2] == ["__irq_startup+enable", "irq_startup+startup_last"]
-    assert s.event(17).fields == {"action": 2, "do": "request_irq"}
+    assert s.event(18).fields == {"action": 2, "do": "request_irq"}
     code, out, _ = cli("run", str(TESTS.parent / "scenarios" / "msix-write-while-unmasked.yaml"), "--headless",
                        "--json")
     hits = json.loads(out)["hits"]
     lost = next(h for h in hits if h["breakpoint"] == "irq-lost")
-    assert lost["cause"] == [78, 71, 69]
+    assert lost["cause"] == [79, 72, 70]
 
 
 def test_a_task_behind_the_polls_try_one_irq_names_the_poll_run() -> None:

@@ -13,8 +13,9 @@ from msidbg.debugger import Session
 HERE = Path(__file__).resolve().parent
 S01 = str(HERE / "why33" / "s01-reenable-double-enable-nvme-hvm-3vcpu-k516.yaml")
 #: the -EEXIST enable's failure (action 2, vCPU 0) links action 3 (vCPU 2), whose populate_msi_sysfs made the group
-S01_CHAIN = [(370, "action.done", "actions[2].result"), (346, "kernel", "actions[2].error"),
-             (119, "action.start", "actions[3]")]
+S01_CHAIN = [(380, "action.done", "actions[2].result"), (356, "kernel", "actions[2].error"),
+             (129, "action.start", "actions[3]")]
+#: (+10 since intx36: the set-up's and the remove's trapped pci_intx_for_msi, a Command read and write through QEMU each)
 MADE_BY = "its 'msi_irqs' sysfs group already made by another CPU's unserialised enable (populate_msi_sysfs), in"
 
 
@@ -30,7 +31,7 @@ def _to_end(s: Session) -> Session:
 
 def _eexist(s: Session) -> Any:
     hit = next(h for h in s.hits() if h.name == "probe-failed")
-    assert (hit.event, hit.detail) == (370, "alloc_vectors on nvme0 returned EEXIST (-17)")
+    assert (hit.event, hit.detail) == (380, "alloc_vectors on nvme0 returned EEXIST (-17)")
     return s.why(hit)
 
 
@@ -42,29 +43,29 @@ def test_s01_live_chain_links_the_enable_that_made_the_group() -> None:
 
 
 def test_s01_snapshot_reopened_between_the_group_and_the_eexist_gives_the_same_chain(tmp_path: Path) -> None:
-    """Save at 345 (vCPU 2's populate_msi_sysfs made the group at 339, vCPU 0's -EEXIST is at 346), reopen (verified,
+    """Save at 355 (vCPU 2's populate_msi_sysfs made the group at 349, vCPU 0's -EEXIST is at 356), reopen (verified,
     and without verification: its history replayed when the run goes on), run on: the same chain as the live run."""
     s = Session.from_scenario(S01)
-    s.seek(345)
+    s.seek(355)
     assert s.eng.prov.sysfs_by == {s.eng.prov.dev("nvme0"): 3}
     path = tmp_path / "mid.msgpack"
     s.save(str(path))
     for verify in (True, False):
         o = Session.open(str(path), verify=verify)
-        assert o.cursor == 345
+        assert o.cursor == 355
         why = _eexist(_to_end(o))
         assert _chain(why) == S01_CHAIN and why.chain[2].relation == MADE_BY
 
 
 def test_s01_step_back_over_the_release_keeps_the_maker() -> None:
-    """The remove's free_msi_irqs (110) drops the group and its maker; re-executing it after vCPU 2 made the group
-    again (a seek back to 100 and forward) dropped vCPU 2 from ``Prov.sysfs_by``: the -EEXIST then linked nothing and
+    """The remove's free_msi_irqs (120) drops the group and its maker; re-executing it after vCPU 2 made the group
+    again (a seek back to 110 and forward) dropped vCPU 2 from ``Prov.sysfs_by``: the -EEXIST then linked nothing and
     the chain ended at action 2's own start (why33; the release now leaves the table alone unless it runs fresh)."""
     s = Session.from_scenario(S01)
-    s.seek(345)
-    s.seek(100)
-    s.seek(120)
-    s.seek(345)
+    s.seek(355)
+    s.seek(110)
+    s.seek(130)
+    s.seek(355)
     assert s.eng.prov.sysfs_by == {s.eng.prov.dev("nvme0"): 3}
     why = _eexist(_to_end(s))
     assert _chain(why) == S01_CHAIN and why.chain[2].relation == MADE_BY
@@ -102,7 +103,7 @@ X03 = str(HERE / "heldout32" / "x03-pv-fifo-x415-k515-unbind-signal-rebind.yaml"
 X22 = str(HERE / "heldout32" / "x22-pv-fifo-x415-k5153-unbind-signal-rebind.yaml")
 LEFT = "MSI-X left enabled: the pci_disable_msix that would clear it (and dev->msix_enabled) stopped in"
 #: the remove's oops in pci_msix_shutdown (5.15.0 .. 5.15.2 on a Xen PV guest), and the boot flag it ignored
-OOPS = [(37, "kernel", "actions[2].error"), (0, "initial", "kernel.ignore_mask")]
+OOPS = [(38, "kernel", "actions[2].error"), (0, "initial", "kernel.ignore_mask")]
 
 
 def test_x03_the_reprobes_einval_links_the_oops_that_left_msix_enabled() -> None:
@@ -110,24 +111,25 @@ def test_x03_the_reprobes_einval_links_the_oops_that_left_msix_enabled() -> None
     pci_msix_shutdown never cleared -- its mask loop oopsed first. The error linked only its own action."""
     s = Session.from_scenario(X03)
     s.run()
-    hit = next(h for h in s.hits() if h.name == "probe-failed" and h.event == 45)
+    hit = next(h for h in s.hits() if h.name == "probe-failed" and h.event == 46)
     why = s.why(hit)
-    assert _chain(why) == [(45, "action.done", "actions[4].result"), (43, "kernel", "actions[4].error"), *OOPS]
+    assert _chain(why) == [(46, "action.done", "actions[4].result"), (44, "kernel", "actions[4].error"), *OOPS]
     assert why.chain[2].relation == LEFT
     assert why.chain[2].stack[0] == "pci_disable_msix+shutdown_mask"
 
 
 def test_x03_the_held_signals_link_the_oops_and_xens_mask() -> None:
     """Both signals after the remove are held in the PBA (MSI-X still enabled: the oops), behind Xen's masks from
-    EVTCHNOP_close (a branch): the chain stopped at those masks and the remove's start."""
+    EVTCHNOP_close (a branch): the chain stopped at those masks and the remove's start. (x03 +1 since intx36: the
+    probe's pcifront.dropped Command write, event 9.)"""
     s = Session.from_scenario(X03)
     s.run()
     lost = [h for h in s.hits() if h.name == "irq-lost"]
-    assert [(h.event, h.detail[:11]) for h in lost] == [(47, "n0 vector 0"), (47, "n0 vector 1")]
-    for h, held, mask in zip(lost, (40, 46), (33, 36), strict=True):
+    assert [(h.event, h.detail[:11]) for h in lost] == [(48, "n0 vector 0"), (48, "n0 vector 1")]
+    for h, held, mask in zip(lost, (41, 47), (34, 37), strict=True):
         why = s.why(h)
         idx = h.detail[10]
-        assert _chain(why) == [(47, "lost", f"acct.n0.lost[{idx}]"), (held, "pba.set", f"devices.n0.msix.pba[{idx}]"),
+        assert _chain(why) == [(48, "lost", f"acct.n0.lost[{idx}]"), (held, "pba.set", f"devices.n0.msix.pba[{idx}]"),
                                *OOPS]
         assert why.chain[2].relation == LEFT
         assert [(b[0].event, b[0].path) for b in why.chain[1].branches] == [
@@ -135,12 +137,13 @@ def test_x03_the_held_signals_link_the_oops_and_xens_mask() -> None:
 
 
 def test_x22_on_5153_the_remove_completes_and_nothing_is_left_enabled() -> None:
-    """5.15.3 (9c8e9c9681a0): no oops; the signal is lost with MSI-X disabled by the remove (pciback's write)."""
+    """5.15.3 (9c8e9c9681a0): no oops; the signal is lost with MSI-X disabled by the remove (pciback's write). Since intx36 the
+    probe's and the remove's guest pci_intx_for_msi are pcifront.dropped events (7, 37): +1 before the remove, +2 after."""
     s = Session.from_scenario(X22)
     s.run()
     assert [h.name for h in s.hits()] == ["irq-lost"]
-    assert _chain(s.why(s.hits()[0])) == [(43, "lost", "acct.n0.lost[0]"), (36, "msix.ctrl", "devices.n0.msix.ctrl"),
-                                          (28, "action.start", "actions[2]")]
+    assert _chain(s.why(s.hits()[0])) == [(45, "lost", "acct.n0.lost[0]"), (38, "msix.ctrl", "devices.n0.msix.ctrl"),
+                                          (29, "action.start", "actions[2]")]
     assert not s.eng.prov.left_on
 
 
@@ -150,11 +153,12 @@ W01RL = str(HERE / "heldout_why16" / "w01-boost-ratelimit-3vcpu-x411-rl.yaml")
 def test_a_shared_pcpus_wakeup_by_qemus_completion_links_the_trapped_access() -> None:
     """w01 (rl): vCPU0, blocked on its ioreq while vCPU1 blocked too, wakes on idle pCPU0 as QEMU completes the write
     (qemu.msix_write 'addr_hi unchanged', no node of QEMU's): the schedule-in links the guest's trapped access
-    (cpus[0].ioreq), not nothing (why33; hvm_io_assist's completion is the wake-up)."""
+    (cpus[0].ioreq), not nothing (why33; hvm_io_assist's completion is the wake-up). +15 since intx36: the three
+    set-ups' trapped pci_intx_for_msi (a Command read and write through QEMU each, events 34-38 / 99-103 / 164-168)."""
     s = _to_end(Session.from_scenario(W01RL))
-    assert s.events(19205, 19206)[0].kind == "qemu.msix_write"
-    why = s.why(19205)
-    assert _chain(why)[:2] == [(19205, "xen.sched_in", "xen.sched.since[0]"), (19204, "guest", "cpus[0].ioreq")]
+    assert s.events(19220, 19221)[0].kind == "qemu.msix_write"
+    why = s.why(19220)
+    assert _chain(why)[:2] == [(19220, "xen.sched_in", "xen.sched.since[0]"), (19219, "guest", "cpus[0].ioreq")]
     assert why.chain[1].relation == "woken by"
 
 

@@ -290,13 +290,13 @@ async def test_the_why_pane_at_80x24_on_a_held_out_stop() -> None:
         await idle(pilot, app)
         box = app.screen.query_one("#why-box").region
         text = "\n".join(row[box.x:box.right] for row in screen_text(app)[box.y:box.bottom])
-        assert "Why: hit probe-failed at event 107" in text     # (102 before kernel32: +5, the MSI set-up write via QEMU) and "actions[4].result = -110" in text
+        assert "Why: hit probe-failed at event 117" in text     # (107 before intx36: +10, each set-up's trapped pci_intx_for_msi read and write; 102 before kernel32) and "actions[4].result = -110" in text
         # the default chain's links, in order, below the timeout's branches (the irq it waited on)
         rows = app.screen.links
-        assert [lk.event for depth, lk in rows if depth == 0] == [107, 106, 105, 101, 98, 96]
+        assert [lk.event for depth, lk in rows if depth == 0] == [117, 116, 115, 111, 108, 106]
         assert app.screen.query_one("#why-list").option_count == len(rows)
         # enter on the held signal's row goes to its event
-        app.screen.query_one("#why-list").highlighted = next(i for i, (d, lk) in enumerate(rows) if lk.event == 105)
+        app.screen.query_one("#why-list").highlighted = next(i for i, (d, lk) in enumerate(rows) if lk.event == 115)
         await pilot.press("enter")
         await idle(pilot, app)
-        assert app.session.cursor == 105
+        assert app.session.cursor == 115

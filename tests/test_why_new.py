@@ -385,11 +385,13 @@ def test_the_double_handler_run_before_ff1e22e7_reaches_the_unmask_before_the_cl
     (before clear_evtchn)."""
     # the ordered schedule: the kick reaches vCPU1 costs.hypercall + costs.ipi after the EVTCHNOP_unmask, after
     # vCPU0's clear_evtchn (xen29, reading xen.evtchn.remote-kick): no double run. A random schedule within a
-    # 1 us window can put the kick first (the latency race ff1e22e7a638 describes): seed 5 does
+    # 1 us window can put the kick first (the latency race ff1e22e7a638 describes): seed 7 does (seed 5 did before
+    # intx36: the probe's trapped pci_intx_for_msi read and write are more random-scheduled steps, so seed 5's draws
+    # fall elsewhere and its run orders the kick after the clear; seeds 7, 9, 31 race, to the same chain)
     ordered = EOI.format(extra="").replace("schedule: random\n", "").replace("timing: {window: 5us, jitter: 30%}\n", "")
     s = _run(tmp_path, ordered)
     assert [e for e in s.events(1, s.total + 1) if e.kind == "irq.handler" and e.fields["signals"] == 0] == []
-    raced = EOI.format(extra="").replace("seed: 15", "seed: 5").replace("window: 5us", "window: 1us")
+    raced = EOI.format(extra="").replace("seed: 15", "seed: 7").replace("window: 5us", "window: 1us")
     s = _run(tmp_path, raced)
     empty = [e.index for e in s.events(1, s.total + 1) if e.kind == "irq.handler" and e.fields["signals"] == 0]
     assert empty, "the raced run runs the action for an event already handled"
