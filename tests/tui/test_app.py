@@ -49,7 +49,7 @@ async def test_continue_stops_at_the_breakpoint_with_the_written_entry_highlight
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
         await idle(pilot, app)
-        assert app.session.cursor == want.event == 25
+        assert app.session.cursor == want.event == 26
         assert app.view is not None and app.view.changes.rows == {"eth0": frozenset({0})}
         assert "continue: breakpoint msix-write-unmasked" in status(app)
         table = app.query_one(VectorTable)
@@ -64,14 +64,14 @@ async def test_continue_stops_at_the_breakpoint_with_the_written_entry_highlight
 async def test_goto_prompt_and_enter_in_the_event_log() -> None:
     app = app_for(MASKED)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("g", *"43", "enter")
+        await pilot.press("g", *"44", "enter")
         await idle(pilot, app)
-        assert app.session.cursor == 43
+        assert app.session.cursor == 44
         assert app.view is not None and app.view.changes.irr == {1: 1 << 0x21}
         app.query_one(EventRows).focus()
         await pilot.press("up", "up", "enter")
         await idle(pilot, app)
-        assert app.session.cursor == 41
+        assert app.session.cursor == 42
 
 
 async def test_bad_breakpoint_shows_the_parser_error_inline_and_arms_nothing() -> None:
@@ -87,7 +87,7 @@ async def test_bad_breakpoint_shows_the_parser_error_inline_and_arms_nothing() -
         assert [b.spec for b in app.session.breakpoints] == before + ['if event.kind == "msi.held"']
         await pilot.press("c")
         await idle(pilot, app)
-        assert app.session.cursor == 42
+        assert app.session.cursor == 43
         assert 'if event.kind == "msi.held"' in "\n".join(lines(app.query_one(BreakpointList)))
 
 
@@ -98,7 +98,7 @@ async def test_watch_and_remove_breakpoint_from_the_pane() -> None:
         assert [b.spec for b in app.session.breakpoints][-1] == "watch cpu[1].irr"
         await pilot.press("c")
         await idle(pilot, app)
-        assert app.session.cursor == 43                     # the first IRR bit set on CPU1
+        assert app.session.cursor == 44                     # the first IRR bit set on CPU1
         app.query_one(BreakpointList).focus()
         await pilot.press("x")
         assert [b.spec for b in app.session.breakpoints] == ["watch cpu[1].irr"]
@@ -136,15 +136,15 @@ async def test_save_then_open_lands_on_the_same_event(tmp_path: Path) -> None:
     again = app_for(str(path))
     async with again.run_test(size=SIZE) as pilot:
         await idle(pilot, again)
-        assert again.session.cursor == cursor == 25
+        assert again.session.cursor == cursor == 26
         assert [b.spec for b in again.session.breakpoints] == specs
         assert again.view is not None and again.view.changes.rows == {"eth0": frozenset({0})}
         assert "snapshot: breakpoint msix-write-unmasked" in status(again)
         await pilot.press("s")
-        assert again.session.cursor == 26
+        assert again.session.cursor == 27
         await pilot.press("M", "enter")
         await idle(pilot, again)
-        assert again.session.cursor == 25
+        assert again.session.cursor == 26
         assert "│  bookmark late  │" in status(again)             # why the cursor is here: the bookmark
 
 
@@ -165,17 +165,17 @@ async def test_keys_are_rebindable_and_help_shows_them() -> None:
 async def test_event_filter_shows_only_matching_events() -> None:
     app = app_for(MASKED)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("g", *"53", "enter")
+        await pilot.press("g", *"54", "enter")
         await idle(pilot, app)
         await pilot.press("slash", *"kind=msi.held", "enter")
         rows = app.query_one(EventRows)
         await pilot.pause()
-        assert rows.matches is not None and list(rows.matches) == [42, 47, 52]
+        assert rows.matches is not None and list(rows.matches) == [43, 48, 53]
         shown = [line for line in lines(rows) if line.strip()]
         assert len(shown) == 3 and all("msi.held" in line for line in shown)
         rows.parent.query_one("#event-filter").focus()  # type: ignore[union-attr]
         await pilot.press("escape")
-        assert rows.matches is None and rows.line_count() == 53
+        assert rows.matches is None and rows.line_count() == 54
 
 
 async def test_select_device_and_cpu() -> None:
@@ -197,7 +197,7 @@ async def test_narrow_light_terminal_does_not_crash() -> None:
         await idle(pilot, app)
         await pilot.press("b", "tab", "tab", "tab", "s")
         assert app.screen.has_class("-narrow")
-        assert app.session.cursor == 25
+        assert app.session.cursor == 26
         await pilot.resize_terminal(60, 16)
         await pilot.press("s", "c")
         await idle(pilot, app)
@@ -227,11 +227,11 @@ async def test_reverse_continue_and_run_to_time() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t", *"4ms", "enter")            # stops at the first breakpoint on the way
         await idle(pilot, app)
-        assert app.session.cursor == 25 and "breakpoint msix-write-unmasked" in status(app)
+        assert app.session.cursor == 26 and "breakpoint msix-write-unmasked" in status(app)
         app.session.remove_breakpoint(app.session.breakpoints[0].id)
         await pilot.press("t", *"4ms", "enter")
         await idle(pilot, app)
-        assert app.session.cursor == 78                     # irq-lost: CPU1 is offline (+2 events since dyingdrain: MULTI_STOP_EXIT, do_idle)
+        assert app.session.cursor == 79                     # irq-lost: CPU1 is offline (+2 events since dyingdrain: MULTI_STOP_EXIT, do_idle; +1 since intx36: the set-up's Interrupt Disable write)
         await pilot.press("t", *"2.5ms", "enter")           # backwards: the last event at or before 2.5ms
         await idle(pilot, app)
         here = app.session.event(app.session.cursor)
@@ -249,7 +249,7 @@ async def test_apic_owner_on_hover_and_palette_commands() -> None:
 
     app = app_for(MASKED)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("g", *"43", "enter")
+        await pilot.press("g", *"44", "enter")
         await idle(pilot, app)
         grid = app.query_one(ApicGrid)
         line = 1 * apicgrid.BLOCK + 2 + 2 - grid.first_visible()    # CPU1, class 2x

@@ -30,16 +30,17 @@ async def test_a_typo_in_a_watch_path_is_refused_in_the_dialog_with_the_segment_
 async def test_tab_completes_a_path_and_shows_the_values_at_the_cursor() -> None:
     app = make_app(MASKED, keymap={})
     async with app.run_test(size=(120, 40)) as pilot:
-        # event 43: entry 0's first message reaches CPU1 (0x21 in its IRR until 44 accepts it);
-        # 2 later than before the probe's pci_enable_device + pci_set_master Command writes
-        await pilot.press("g", *"43", "enter")
+        # event 44: entry 0's first message reaches CPU1 (0x21 in its IRR until 45 accepts it);
+        # 2 later than before the probe's pci_enable_device + pci_set_master Command writes, 1 more
+        # for msix_capability_init's pci_intx_for_msi Interrupt Disable write (intx36)
+        await pilot.press("g", *"44", "enter")
         await idle(pilot, app)
-        ev = app.session.event(43)
+        ev = app.session.event(44)
         assert ev is not None and (ev.kind, ev.cpu, ev.fields["index"]) == ("msi.msg", 1, 0)
         await pilot.press("W", *"cpu[1].ir", "tab")
         prompt = app.screen
         assert isinstance(prompt, Prompt)
-        assert "irr      vectors set: 0x21" in prompt.candidates.splitlines()       # CPU1's IRR at event 43
+        assert "irr      vectors set: 0x21" in prompt.candidates.splitlines()       # CPU1's IRR at event 44
         await pilot.press("r", "[", "tab")
         inp = prompt.query_one("#prompt-input")
         assert inp.value == "watch cpu[1].irr[0x21]"  # type: ignore[attr-defined]

@@ -22,21 +22,21 @@ async def test_the_stop_on_an_entry_write_selects_the_vector_its_message_names()
         await idle(pilot, app, 30)
         await pilot.press("c")
         await idle(pilot, app, 30)
-        assert app.session.cursor == 25 and app.session.last_stop.breakpoint == "msix-write-unmasked"
+        assert app.session.cursor == 26 and app.session.last_stop.breakpoint == "msix-write-unmasked"
         grid = app.query_one(ApicGrid)
         assert grid.selected == (0, 0x21)
         assert str(grid.border_subtitle) == "CPU0 vector 0x21: irq 24 PCI-MSIX eth0 #0, handler eth0-0"
 
 
 def test_an_entry_write_addressed_to_another_cpu_keeps_the_writers_cpu_and_names_no_vector() -> None:
-    """Event 20 writes addr_lo 0xfee02004 (CPU1) from CPU0: the focus stays on CPU0 with no vector (the
-    user's stays selected), as before; event 25 (0xfee01004: CPU0) names vector 0x21 on CPU0."""
+    """Event 21 writes addr_lo 0xfee02004 (CPU1) from CPU0: the focus stays on CPU0 with no vector (the
+    user's stays selected), as before; event 26 (0xfee01004: CPU0) names vector 0x21 on CPU0."""
     s = Session.from_scenario(SCN)
     got = {}
-    for i in (20, 25):
+    for i in (21, 26):
         s.seek(i)
         e = s.event(i)
         assert e is not None and e.kind == "msix.write" and e.get("reg") == "addr_lo"
         got[i] = follow.focus(s.world, e, Changes())
-    assert got[20] == follow.Focus("eth0", 0, None, 0)
-    assert got[25] == follow.Focus("eth0", 0, 0x21, 0)
+    assert got[21] == follow.Focus("eth0", 0, None, 0)
+    assert got[26] == follow.Focus("eth0", 0, 0x21, 0)

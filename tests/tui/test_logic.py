@@ -103,9 +103,9 @@ def test_driver_changes_at_cursor_agree_with_a_straight_run() -> None:
 def test_driver_settle_keeps_the_stop_and_digests_the_event_before() -> None:
     d = Driver(Session.from_scenario(LATE))
     stop = asyncio.run(d.continue_())
-    assert stop.reason == "breakpoint" and stop.event == 25
+    assert stop.reason == "breakpoint" and stop.event == 26
     d.settle()
-    assert d.s.cursor == 25 and d.s.last_stop == stop
+    assert d.s.cursor == 26 and d.s.last_stop == stop
     assert d.changes().rows == {"eth0": frozenset({0})}
 
 
@@ -124,10 +124,10 @@ def test_run_to_time_forward_and_back() -> None:
 def test_breakpoint_rows_count_hits_up_to_the_cursor() -> None:
     d = Driver(Session.from_scenario(LATE))
     d.s.run()
-    d.arrive(25)
+    d.arrive(26)
     rows = d.breakpoint_rows()
     assert [(r.spec, r.hits) for r in rows][:1] == [("msix-write-unmasked", 1)]
-    d.arrive(24)
+    d.arrive(25)
     assert d.breakpoint_rows()[0].hits == 0
 
 

@@ -26,25 +26,25 @@ def test_vector_row_shows_address_destination_vector_and_kernel_view() -> None:
 
 
 def test_mask_and_pending_bits_from_the_device_registers() -> None:
-    s = session_at(MASKED, 41)
+    s = session_at(MASKED, 42)
     assert cells(s.world, "eth0", 1)[4:6] == ["M", "·"]
-    s.seek(42)                               # msi.held: the signal sets the PBA bit
+    s.seek(43)                               # msi.held: the signal sets the PBA bit
     row = cells(s.world, "eth0", 1)
     assert row[4:6] == ["M", "P"]
     assert {"masked", "pending"} <= styles(s.world, "eth0", 1)
 
 
 def test_latched_message_and_mismatch_after_the_old_vector_is_freed(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    s = session_at(LATE, 63)
+    s = session_at(LATE, 64)
     assert cells(s.world, "eth0", 0)[6] == "L02/0x21"   # latched the pre-move message (CPU1, apic_flat) on unmask
     assert "mismatch" not in styles(s.world, "eth0", 0)  # the old vector is still kept for the move
-    s.seek(72)                                           # CPU1 offline on 5.13: CPU1 is not the irq's
+    s.seek(73)                                           # CPU1 offline on 5.13: CPU1 is not the irq's
     assert cells(s.world, "eth0", 0)[8] == "0/0x21 from 1/0x21"  # target, so the old vector leaks
     # a6c11c0a5235 (6.10, stable 4.19.316+) completes the move of every irq the dying CPU is
     # involved in: the old vector is freed and the latched message no longer maps
     text = Path(LATE).read_text().replace('version: "5.13"', 'version: "5.13"\n  hotplug_force_complete: involved')
     (tmp_path / "late.yaml").write_text(text)
-    s = session_at(str(tmp_path / "late.yaml"), 72)
+    s = session_at(str(tmp_path / "late.yaml"), 73)
     assert cells(s.world, "eth0", 0)[8] == "0/0x21"
     assert "mismatch" in styles(s.world, "eth0", 0)
 
@@ -55,20 +55,20 @@ def test_pirq_messages_are_decoded() -> None:
 
 
 def test_digest_diff_names_the_rows_and_bits_that_changed() -> None:
-    s = session_at(MASKED, 41)
+    s = session_at(MASKED, 42)
     before = digest.take(s.world)
-    s.step()                                 # 42: PBA bit of entry 1
+    s.step()                                 # 43: PBA bit of entry 1
     after = digest.take(s.world)
     ch = digest.diff(before, after)
     assert ch.rows == {"eth0": frozenset({1})} and not ch.irr
-    s.step()                                 # 43: entry 0's message sets IRR 0x21 on CPU1
+    s.step()                                 # 44: entry 0's message sets IRR 0x21 on CPU1
     ch = digest.diff(after, digest.take(s.world))
     assert ch.irr == {1: 1 << 0x21} and ch.cpus == frozenset({1}) and not ch.rows
     assert digest.diff(None, after) is digest.UNKNOWN and not digest.UNKNOWN.exact
 
 
 def test_apic_grid_marks_set_bits_and_owned_vectors() -> None:
-    s = session_at(MASKED, 43)
+    s = session_at(MASKED, 44)
     line = "".join(t for t, _ in apicgrid.block_spans(s.world, 1, 2 + 2))  # class 2x
     irr = line[apicgrid.IRR_AT:apicgrid.IRR_AT + apicgrid.GRID]
     assert irr.startswith("○■")          # 0x20 cleanup owned, 0x21 pending (0x22 went to CPU0: fidvec2)
@@ -83,14 +83,14 @@ def test_apic_vector_under_the_mouse_and_its_owner() -> None:
     assert apicgrid.vector_at(apicgrid.IRR_AT + 4, 4) is None      # the gap itself
     assert apicgrid.vector_at(apicgrid.ISR_AT + 18, 17) == 0xFF
     assert apicgrid.vector_at(apicgrid.IRR_AT, 1) is None          # column header line
-    w = session_at(MASKED, 43).world
+    w = session_at(MASKED, 44).world
     assert "irq 24 PCI-MSIX eth0 #0" in apicgrid.owner(w, 1, 0x21)
     assert "[IRR]" in apicgrid.owner(w, 1, 0x21)
     assert "No irq handler" in apicgrid.owner(w, 1, 0x90)
 
 
 def test_call_stacks_show_the_innermost_frame_first() -> None:
-    w = session_at(LATE, 20).world            # inside request_irq -> ... -> pci_write_msi_msg
+    w = session_at(LATE, 21).world            # inside request_irq -> ... -> pci_write_msi_msg
     lines = [t for _, t, _ in stacks.all_lines(w)]
     assert lines[0].startswith("CPU0 online")
     frames = [t.strip() for t in lines if t.strip().startswith("#")]

@@ -35,10 +35,10 @@ def test_seed_snapshot_opened(snap_compare: Any, seed: str, size: tuple[int, int
 
 
 def test_pending_bit_and_irr_after_stepping(snap_compare: Any) -> None:
-    """Goto 41 on the masked-entry fixture: entry 1 masked with its pending bit set, CPU1's
+    """Goto 44 on the masked-entry fixture: entry 1 masked with its pending bit set, CPU1's
     IRR bit 0x21 just set (highlighted, selected) by entry 0's message."""
     async def run_before(pilot: Any) -> None:
-        await pilot.press("g", *"43", "enter")
+        await pilot.press("g", *"44", "enter")
         await idle(pilot, pilot.app)
         await until(pilot, lambda: footer_ready(pilot.app))
 

@@ -75,15 +75,15 @@ def test_msidbg_run_in_a_real_terminal(tmp_path: Path) -> None:
     try:
         term.wait_for("event 0 / 0", "Vector table: eth0", "Local APICs", "Events")
         term.keys("c")
-        screen = term.wait_for("event 25 / 25", "continue: breakpoint msix-write-unmasked", "│▶25 ")
+        screen = term.wait_for("event 26 / 26", "continue: breakpoint msix-write-unmasked", "│▶26 ")
         assert "entry=0 reg=addr_lo value=0xfee01004" in screen     # CPU0 as apic_flat addresses it (5.13, 2 CPUs)
         term.keys("b")
-        term.wait_for("event 24 / 25", "step back")
+        term.wait_for("event 25 / 26", "step back")
         term.keys("n")                                   # rebound in keys.toml
-        term.wait_for("event 25 / 25")
+        term.wait_for("event 26 / 26")
         term.keys("s")                                   # no longer bound
         time.sleep(0.3)
-        assert "event 25 / 25" in term.screen()
+        assert "event 26 / 26" in term.screen()
         term.keys("q")
         deadline = time.monotonic() + 10
         while term.alive() and time.monotonic() < deadline:

@@ -150,8 +150,8 @@ async def test_save_into_a_directory_uses_the_default_name_there(tmp_path) -> No
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, Prompt)
-    saved = tmp_path / "msix-write-while-unmasked-25.msgpack"
-    assert saved.is_file() and Session.open(str(saved)).cursor == 25
+    saved = tmp_path / "msix-write-while-unmasked-26.msgpack"
+    assert saved.is_file() and Session.open(str(saved)).cursor == 26
 
 
 def test_run_to_time_says_what_is_wrong_with_a_time() -> None:

@@ -82,14 +82,14 @@ def test_reverse_continue_until_stops_at_hits_from_that_event_on_only() -> None:
     from msidbg.debugger import Session
 
     for spec, want in (("watch devices.eth0.msix.table[0].addr_lo",
-                        [("breakpoint", 25), ("limit", 21), ("breakpoint", 20), ("limit", 7)]),
-                       ("msix-write-unmasked", [("breakpoint", 27), ("breakpoint", 26), ("limit", 26), ("breakpoint", 25)])):
+                        [("breakpoint", 26), ("limit", 22), ("breakpoint", 21), ("limit", 7)]),
+                       ("msix-write-unmasked", [("breakpoint", 28), ("breakpoint", 27), ("limit", 27), ("breakpoint", 26)])):
         s = Session.from_scenario(LATE)
         for b in list(s.breakpoints):
             s.remove_breakpoint(b.id)
         s.add_breakpoint(spec)
         s.run()
-        bounds = (21, 21, 20, 7) if spec.startswith("watch") else (26, 26, 26, 7)   # hits 25, 26, 27
+        bounds = (22, 22, 21, 7) if spec.startswith("watch") else (27, 27, 27, 7)   # hits 26, 27, 28
         got = [(st.reason, st.event) for st in (s.reverse_continue(until=n) for n in bounds)]
         assert got == want, spec
 

@@ -105,8 +105,8 @@ async def test_a_filter_scan_lets_the_event_loop_run_every_few_milliseconds() ->
         assert chunk_pages and max(chunk_pages) * 20e-6 <= 0.03, max(chunk_pages)
 
 
-ENDED = "xen-hvm-msix-mask-late.msgpack"        # saved at the run's last event (136)
-AHEAD = "msix-write-while-unmasked.msgpack"     # saved at event 25, bookmarks up to 93 ahead
+ENDED = "xen-hvm-msix-mask-late.msgpack"        # saved at the run's last event (141)
+AHEAD = "msix-write-while-unmasked.msgpack"     # saved at event 26, bookmarks up to 94 ahead
 
 
 def _with_bookmark(tmp_path, snap: str, event: int):  # type: ignore[no-untyped-def]
@@ -130,12 +130,12 @@ def test_a_bookmark_past_the_run_end_is_refused_by_open_replay_and_report(tmp_pa
     bad = _with_bookmark(tmp_path, ENDED, 10**9)
     n = len(__import__("msgpack").unpackb(bad.read_bytes(), raw=False)["bookmarks"]) - 1
     says = (f"msidbg: {bad}: bookmarks[{n}].event: 1000000000 is past the run's end "
-            "(the run ended at the cursor, event 136; expected 0..136)")
+            "(the run ended at the cursor, event 141; expected 0..141)")
     for command in (["open", str(bad)], ["open", "--no-verify", str(bad)], ["replay", str(bad)],
                     ["report", str(bad)]):
         code, out, err = cli(*command)
         assert (code, out, err.strip()) == (2, "", says), command
-    ok = _with_bookmark(tmp_path, ENDED, 136)          # at the end itself: fine
+    ok = _with_bookmark(tmp_path, ENDED, 141)          # at the end itself: fine
     code, out, err = cli("replay", str(ok))
     assert code == 0 and err == "", err
 

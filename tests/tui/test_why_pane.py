@@ -24,26 +24,26 @@ async def test_w_at_the_stop_explains_its_hit_and_enter_goes_to_a_link() -> None
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("c")
         await idle(pilot, app)
-        assert app.session.cursor == 25
+        assert app.session.cursor == 26
         assert "w: why" in str(app.query_one(StatusLine).content)
         await pilot.press("w")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, WhyScreen)
         assert [lk.event for _, lk in screen.links] == app.session.why(app.session.armed_hits()[0]).tree_events()
-        assert screen.links[0][1].event == 25 and screen.links[-1][1].link == "action.start"
+        assert screen.links[0][1].event == 26 and screen.links[-1][1].link == "action.start"
         opts = screen.query_one(OptionList)
         assert opts.option_count == len(screen.links) and opts.size.width <= 80
         await pilot.press("down", "enter")                 # the root: the request_irq action's start
         await idle(pilot, app)
         assert not isinstance(app.screen, WhyScreen)
-        assert app.session.cursor == 17
+        assert app.session.cursor == 18
 
 
 async def test_w_on_a_selected_apic_vector_explains_its_irr_bit_and_escape_closes() -> None:
     app = app_for(LATE)
     async with app.run_test(size=(160, 48)) as pilot:
-        app.goto(29)                                        # eth0's first message sets CPU1 IRR 0x21
+        app.goto(30)                                        # eth0's first message sets CPU1 IRR 0x21
         await idle(pilot, app)
         grid = app.query_one(ApicGrid)
         grid.focus()
@@ -59,7 +59,7 @@ async def test_w_on_a_selected_apic_vector_explains_its_irr_bit_and_escape_close
         assert got[:2] == [(0, "irr.set"), (1, "table.write.live")]
         assert got.index((0, "latch")) > 1 and all(d >= 1 for d, _ in got[1:got.index((0, "latch"))])
         await pilot.press("escape")
-        assert not isinstance(app.screen, WhyScreen) and app.session.cursor == 29
+        assert not isinstance(app.screen, WhyScreen) and app.session.cursor == 30
 
 
 async def test_w_at_event_0_says_there_is_nothing_to_explain() -> None:
