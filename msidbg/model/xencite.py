@@ -1411,7 +1411,7 @@ reading("xen.intx.pv-resend", "xen_bind_pirq_gsi_to_irq sets no trigger type (an
         "has irq_disable (disable_pirq), so note_interrupt's irq_disable masks the port at once.",
         source=(LINUX_GSI_BIND,), quote="irq_set_chip_and_handler_name(irq, &xen_pirq_chip, handle_fasteoi_irq, name); "
         "... .irq_disable = disable_pirq, ... .irq_eoi = eoi_pirq, ... .irq_retrigger = retrigger_dynirq,", module=M)
-PCIBACK_CMD_READ = Source(L, "v6.12.19", "drivers/xen/xen-pciback/conf_space_header.c",
+PCIBACK_CMD_VAL = Source(L, "v6.12.19", "drivers/xen/xen-pciback/conf_space_header.c",
                           "command_init / command_read / command_write (cmd->val)",
                           "4.0.., 3.19.2.. (af6fc858a35b, the stable release inferred as row pciback_cmd_emulated says; read in 4.13.9, 5.15.24 and 6.12.19 trees: kinmax/linux-4.13.19 "
                           "135f62e8, yhuan416/linux-5.15.24 0ea83df2, wishday/linux-6.12.y 21ae40e8; "
@@ -1431,7 +1431,7 @@ reading("xen.intx.pv-cmd", "pciback's enable of MSI or MSI-X for a PV guest is d
         "Disable for a guest's MSI: its pci_intx calls are for Xen's own devices before dom0 starts "
         "(!hardware_domain) and for irqs without IRQ_GUEST. The model keeps only Interrupt Disable of cmd->val "
         "(``pb_cmd``): command_read's other non-guest bits (the decode bits) are still answered from the device.",
-        source=(PCIBACK_MSI, PCIBACK_CMD_READ, XEN_MSI_INTX),
+        source=(PCIBACK_MSI, PCIBACK_CMD_VAL, XEN_MSI_INTX),
         quote="*value &= PCI_COMMAND_GUEST; *value |= cmd->val & ~PCI_COMMAND_GUEST; ... if (dev_data && "
         "dev_data->allow_interrupt_control && ((cmd->val ^ value) & PCI_COMMAND_INTX_DISABLE)) pci_intx(dev, "
         "!(value & PCI_COMMAND_INTX_DISABLE)); cmd->val = value; if (!xen_pcibk_permissive && (!dev_data || "
